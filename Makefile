@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dynswiotlb: user-facing targets. The module itself is described by Kbuild.
+#
+#   make                 build dynswiotlb.ko for the running kernel
+#   make KERNELRELEASE=X build it for installed kernel X (or KDIR=/path/to/build)
+#   make check           the test suite: four Debian kernels under QEMU
+#   make demo            the swiotlb-full stall, then the module fixing it
+#   make install         modules_install into /lib/modules/$(KERNELRELEASE)
+#   make dkms-install    register, build and install through DKMS
+
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+# What DKMS (and a source tarball) ships: the module and its build files.
+DKMS_SOURCES := Kbuild Makefile dkms.conf LICENSE module include
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C selftests clean
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(KERNELRELEASE)
+
+# Copy the DKMS sources to $(DEST), without build artefacts.
+dkms-sources:
+	@test -n "$(DEST)" || { echo "dkms-sources: DEST= is required" >&2; exit 1; }
+	mkdir -p $(DEST)
+	tar -C $(CURDIR) --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
+		--exclude='.*.cmd' --exclude='Module.symvers' --exclude='modules.order' \
+		-cf - $(DKMS_SOURCES) | tar -C $(DEST) -xf -
+
+dkms-install:
+	dkms remove -m dynswiotlb -v $(VERSION) --all 2>/dev/null || true
+	rm -rf /usr/src/dynswiotlb-$(VERSION)
+	$(MAKE) dkms-sources DEST=/usr/src/dynswiotlb-$(VERSION)
+	dkms add -m dynswiotlb -v $(VERSION)
+	dkms build -m dynswiotlb -v $(VERSION) -k $(KERNELRELEASE)
+	dkms install -m dynswiotlb -v $(VERSION) -k $(KERNELRELEASE)
+
+check:
+	selftests/qemu/run.sh
+
+.PHONY: all module clean install dkms-sources dkms-install check

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * dynswiotlb: interface shared by the kernel module, its selftests and tools.
+ *
+ * Userspace includes this as <linux/dynswiotlb.h> (with -I include/uapi); the
+ * module includes it as <uapi/linux/dynswiotlb.h>.
+ */
+#ifndef _UAPI_LINUX_DYNSWIOTLB_H
+#define _UAPI_LINUX_DYNSWIOTLB_H
+
+#include <linux/types.h>
+
+/* Name of the module, of its /sys/module directory and of its log prefix. */
+#define DSW_MODULE_NAME		"dynswiotlb"
+
+/*
+ * Module parameter "devices" (read-only, mode 0444), readable at
+ * DSW_SYSFS_PARAMS_DIR "/" DSW_PARAM_DEVICES.
+ *
+ * Syntax: devices=<name>[,<name>...], each <name> being a device name as
+ * found under /sys/bus/pci/devices or /sys/bus/platform/devices.  "devices="
+ * (empty) selects no device.  The full validation rules are documented at
+ * the top of module/params.c.  Reading the parameter back gives the
+ * accepted names, canonicalised (PCI addresses in lower case), joined by
+ * ',' and followed by a newline.
+ */
+#define DSW_SYSFS_PARAMS_DIR	"/sys/module/" DSW_MODULE_NAME "/parameters"
+#define DSW_PARAM_DEVICES	"devices"
+
+/* Maximum length of one device name, not counting the terminating NUL. */
+#define DSW_DEV_NAME_MAX	63
+
+/* Maximum number of names in devices=. */
+#define DSW_MAX_DEVICES		32
+
+/*
+ * debugfs (root only).  DSW_DEBUGFS_DIR is relative to the debugfs mount
+ * point, normally /sys/kernel/debug.
+ *
+ * DSW_DEBUGFS_DIR "/" DSW_DEBUGFS_DEVICES: one line per requested device,
+ * in the order given to devices=, each line being
+ *
+ *	"<name> <state>\n"
+ *
+ * with a single space between the fields, <name> as canonicalised by the
+ * parameter parser, and <state> one of the DSW_STATE_* strings below.  The
+ * file is empty when no device was requested.
+ */
+#define DSW_DEBUGFS_DIR		DSW_MODULE_NAME
+#define DSW_DEBUGFS_DEVICES	"devices"
+
+/* The device exists and the module holds a reference to it. */
+#define DSW_STATE_PRESENT	"present"
+/* No device of that name exists (yet); it is selected when it appears. */
+#define DSW_STATE_PENDING	"pending"
+
+#endif /* _UAPI_LINUX_DYNSWIOTLB_H */

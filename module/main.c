@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dynswiotlb: per-device DMA bounce buffers that overflow the kernel's swiotlb.
+ *
+ * Module entry points.  dsw_init() starts the parts in order and, if one
+ * fails, stops the ones already started in reverse order; dsw_exit() stops
+ * them all in reverse order.  The kernel parses devices= (params.c) before
+ * dsw_init() runs; dsw_init() refuses to load if the value was malformed.
+ */
+
+#include <linux/init.h>
+#include <linux/module.h>
+
+#include "attach.h"
+#include "debugfs.h"
+#include "params.h"
+#include "version.h"
+
+static int __init dsw_init(void)
+{
+	int ret;
+
+	ret = dsw_params_check();
+	if (ret)
+		return ret;
+
+	ret = dsw_attach_init();
+	if (ret)
+		return ret;
+
+	/* Cannot fail; last, since it exposes the registry. */
+	dsw_debugfs_init();
+
+	pr_info("version %s loaded\n", DSW_VERSION);
+	return 0;
+}
+
+static void __exit dsw_exit(void)
+{
+	dsw_debugfs_exit();
+	dsw_attach_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(dsw_init);
+module_exit(dsw_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("dynswiotlb developers");
+MODULE_DESCRIPTION("Dynamically growing per-device DMA bounce buffers behind swiotlb");
+MODULE_VERSION(DSW_VERSION);

@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build.sh TARGET: build the module for TARGET's kernel inside the release's
+# chroot, with the release's own compiler:
+#   1. a W=1 build that must be free of warnings;
+#   2. the DKMS path users take: dkms add, dkms build -k, dkms install -k,
+#      after which the module must sit in the kernel's updates directory.
+# The DKMS-installed module is what the guests boot with: it is copied to
+# $DSW_RESULTS/TARGET/dynswiotlb.ko. Prints TAP lines for both steps.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+target=${1:?usage: build.sh TARGET}
+rel=$(dsw_target_release "$target")
+abi=$(dsw_target_abi "$target")
+croot=$(dsw_chroot_dir "$rel")
+out="$DSW_RESULTS/$target"
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$DSW_TOP/dkms.conf")
+mkdir -p "$out"
+
+# The sources DKMS ships: what `make dkms-install` copies, nothing else.
+copy_sources() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	make -s -C "$DSW_TOP" dkms-sources DEST="$1"
+}
+
+n=0
+result() { # result OK|FAIL NAME [LOG]
+	n=$((n + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | tail -n 30
+	fi
+}
+
+echo "TAP version 13"
+echo "1..2"
+
+# 1. W=1, distribution compiler.
+copy_sources "$croot/tmp/dsw-w1"
+dsw_in_chroot "$rel" make -C "/usr/src/linux-headers-$abi" M=/tmp/dsw-w1 W=1 modules \
+	>"$out/build-w1.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && ! grep -Eq 'warning:|error:' "$out/build-w1.log"; then
+	result OK "build-w1 ($abi, $(grep -m1 -o 'gcc-[0-9]*' "$croot/usr/src/linux-headers-$abi/.config" 2>/dev/null || echo gcc))"
+else
+	result FAIL "build-w1 ($abi)" "$out/build-w1.log"
+fi
+
+# 2. DKMS, exactly as a user of the release runs it.
+(
+	set -x
+	dsw_in_chroot "$rel" dkms remove -m dynswiotlb -v "$ver" --all || true
+	rm -rf "$croot/usr/src/dynswiotlb-$ver"
+	copy_sources "$croot/usr/src/dynswiotlb-$ver"
+	dsw_in_chroot "$rel" dkms add -m dynswiotlb -v "$ver" &&
+	dsw_in_chroot "$rel" dkms build -m dynswiotlb -v "$ver" -k "$abi" &&
+	dsw_in_chroot "$rel" dkms install -m dynswiotlb -v "$ver" -k "$abi" &&
+	dsw_in_chroot "$rel" dkms status -m dynswiotlb -k "$abi"
+) >"$out/dkms.log" 2>&1
+rc=$?
+ko=$(ls "$croot/lib/modules/$abi/updates/dkms/"dynswiotlb.ko* 2>/dev/null | head -n1)
+if [ $rc -eq 0 ] && [ -n "$ko" ] && grep -q "installed" "$out/dkms.log"; then
+	case "$ko" in
+	*.xz) xz -dc "$ko" >"$out/dynswiotlb.ko" ;;
+	*.zst) zstd -qdc "$ko" >"$out/dynswiotlb.ko" ;;
+	*.gz) gzip -dc "$ko" >"$out/dynswiotlb.ko" ;;
+	*) cp "$ko" "$out/dynswiotlb.ko" ;;
+	esac
+	result OK "dkms add/build/install -k $abi (${ko#"$croot"})"
+else
+	rm -f "$out/dynswiotlb.ko"
+	result FAIL "dkms add/build/install -k $abi" "$out/dkms.log"
+fi

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh: the whole test suite (what `make check` runs). For each kernel in
+# DSW_TARGETS (default: 5.10 6.1 6.12 7.3):
+#   fetch   resolve, download, verify and unpack Debian's kernel; install
+#           its headers in the release's chroot
+#   config  the kernel has the options selftests/config lists
+#   build   W=1 with the release's compiler; DKMS add/build/install
+#   boot    boot it under QEMU/TCG with the DKMS-built module, run the
+#           selftests, judge the run
+# Prints TAP per kernel and ends with "N passed, N failed". Exit status is
+# non-zero if anything failed. Results: $DSW_RESULTS (default ./results).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+here=$(dirname "$0")
+
+start=$(date +%s)
+"$here/setup-host.sh" || dsw_die "host setup failed"
+rm -rf "$DSW_RESULTS"
+mkdir -p "$DSW_RESULTS"
+
+# Chroots of the releases involved, in parallel (first run: ~1.5 min).
+releases=$(for t in $DSW_TARGETS; do dsw_target_release "$t"; done | sort -u)
+pids=()
+for r in $releases; do
+	"$here/chroot.sh" "$r" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || dsw_die "chroot setup failed"; done
+
+# check_config TARGET: the options selftests/config needs are set
+# (an "=m" requirement is met by =y as well).
+check_config() {
+	local cfg missing=
+	cfg="$(dsw_kernel_dir "$(dsw_target_abi "$1")")/config"
+	while IFS='=' read -r opt val; do
+		case "$opt" in ''|'#'*) continue ;; esac
+		if [ "$val" = m ]; then
+			grep -Eq "^$opt=(y|m)$" "$cfg" || missing+=" $opt=$val"
+		else
+			grep -q "^$opt=$val$" "$cfg" || missing+=" $opt=$val"
+		fi
+	done <"$DSW_TOP/selftests/config"
+	if [ -z "$missing" ]; then
+		echo "ok - kernel config has selftests/config"
+	else
+		echo "not ok - kernel config has selftests/config"
+		echo "# missing:$missing"
+	fi
+}
+
+for t in $DSW_TARGETS; do
+	out="$DSW_RESULTS/$t"
+	mkdir -p "$out"
+	{
+		echo "# ===== kernel $t ====="
+		dsw_log "$t: fetching kernel"
+		if "$here/fetch-kernel.sh" "$t" >"$out/fetch.log" 2>&1; then
+			abi=$(dsw_target_abi "$t")
+			echo "ok - fetch $t: $abi"
+			cat "$(dsw_kernel_dir "$abi")/versions" >"$out/versions"
+			sed 's/^/# /' "$out/versions"
+			check_config "$t"
+			dsw_log "$t: building (W=1, DKMS) in the $(dsw_target_release "$t") chroot"
+			"$here/build.sh" "$t" | grep -E '^(not )?ok |^# '
+			if [ -f "$out/dynswiotlb.ko" ]; then
+				dsw_log "$t: booting $abi under QEMU, running selftests"
+				"$here/boot.sh" "$t"
+			else
+				echo "not ok - boot $t # SKIP no module was built"
+			fi
+		else
+			echo "not ok - fetch $t"
+			sed 's/^/# /' "$out/fetch.log" | tail -n 20
+		fi
+	} >"$out/tap"
+	cat "$out/tap"
+done
+
+# Count results: a guest test's nested cases count one each (its summary
+# line does not), every other result line counts once.
+summary=$(cat "$DSW_RESULTS"/*/tap | awk '
+	/^[ \t]+(not )?ok / { kids++; if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++; next }
+	/^(not )?ok / {
+		if (kids == 0) { if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++ }
+		else if ($1 == "not" && kids > 0 && nf_before == f) f++
+		kids = 0; nf_before = f; next
+	}
+	END { printf "%d %d %d\n", p, f, s }')
+read -r passed failed skipped <<<"$summary"
+{
+	echo "# kernels: $(cat "$DSW_RESULTS"/*/versions 2>/dev/null | sed -n 's/^target=\([^ ]*\) .*abi=\(.*\)/\1=\2/p' | tr '\n' ' ')"
+	echo "# results: $DSW_RESULTS; time: $(( $(date +%s) - start ))s; skipped: $skipped"
+} | tee "$DSW_RESULTS/summary"
+echo "$passed passed, $failed failed" | tee -a "$DSW_RESULTS/summary"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# run_tests.sh [TEST...]: run the installed selftests (all of tests.list,
+# or the ones named) in the style of kselftest's runner: one nested KTAP
+# block per test, a per-test timeout from ./settings, exit code 4 = skip.
+cd "$(dirname "$0")" || exit 1
+timeout=$(sed -n 's/^timeout=//p' settings 2>/dev/null)
+timeout=${timeout:-300}
+
+if [ $# -gt 0 ]; then
+	tests="$*"
+else
+	tests=$(cat tests.list)
+fi
+
+n=0
+for t in $tests; do n=$((n + 1)); done
+echo "KTAP version 1"
+echo "1..$n"
+i=0
+fail=0
+for t in $tests; do
+	i=$((i + 1))
+	echo "# selftests: dynswiotlb: $t"
+	if [ ! -x "./$t" ]; then
+		echo "not ok $i selftests: dynswiotlb: $t # not installed"
+		fail=1
+		continue
+	fi
+	# Stream the nested output while keeping the test's exit code.
+	fifo=/tmp/.ktap.$$
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	sed 's/^/    /' <"$fifo" &
+	timeout "$timeout" "./$t" >"$fifo" 2>&1
+	rc=$?
+	wait
+	rm -f "$fifo"
+	case $rc in
+	0) echo "ok $i selftests: dynswiotlb: $t" ;;
+	4) echo "ok $i selftests: dynswiotlb: $t # SKIP" ;;
+	124|143) echo "not ok $i selftests: dynswiotlb: $t # TIMEOUT ${timeout}s"; fail=1 ;;
+	*) echo "not ok $i selftests: dynswiotlb: $t # exit=$rc"; fail=1 ;;
+	esac
+done
+exit $fail
