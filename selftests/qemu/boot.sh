@@ -11,7 +11,7 @@
 #   DSW_APPEND    extra kernel command line
 #   DSW_TIMEOUT   guest watchdog in seconds (default 600); the host kills
 #                 QEMU 120 s after it
-#   DSW_TESTS     comma-separated selftests to run (default all)
+#   DSW_TESTS     comma-separated selftests to run (default all installed)
 #   DSW_MEM, DSW_SMP  guest memory and vCPUs (default 1G, 2)
 #
 # The run passes only if the guest reported its KTAP and powered off by

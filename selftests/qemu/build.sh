@@ -6,8 +6,10 @@
 #   1. a W=1 build that must be free of warnings;
 #   2. the DKMS path users take: dkms add, dkms build -k, dkms install -k,
 #      after which the module must sit in the kernel's updates directory.
+#   3. the selftests' helper module (selftests/dsw_test), built the same way.
 # The DKMS-installed module is what the guests boot with: it is copied to
-# $DSW_RESULTS/TARGET/dynswiotlb.ko. Prints TAP lines for both steps.
+# $DSW_RESULTS/TARGET/dynswiotlb.ko, the test module next to it. Prints TAP
+# lines for each step.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +17,7 @@ target=${1:?usage: build.sh TARGET}
 rel=$(dsw_target_release "$target")
 abi=$(dsw_target_abi "$target")
 croot=$(dsw_chroot_dir "$rel")
+dsw_lock_chroot "$rel"
 out="$DSW_RESULTS/$target"
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$DSW_TOP/dkms.conf")
 mkdir -p "$out"
@@ -38,11 +41,12 @@ result() { # result OK|FAIL NAME [LOG]
 }
 
 echo "TAP version 13"
-echo "1..2"
+echo "1..3"
 
 # 1. W=1, distribution compiler.
-copy_sources "$croot/tmp/dsw-w1"
-dsw_in_chroot "$rel" make -C "/usr/src/linux-headers-$abi" M=/tmp/dsw-w1 W=1 modules \
+w1=/tmp/dsw-w1
+copy_sources "$croot$w1"
+dsw_in_chroot "$rel" make -C "/usr/src/linux-headers-$abi" M=$w1 W=1 modules \
 	>"$out/build-w1.log" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && ! grep -Eq 'warning:|error:' "$out/build-w1.log"; then
@@ -75,4 +79,26 @@ if [ $rc -eq 0 ] && [ -n "$ko" ] && grep -q "installed" "$out/dkms.log"; then
 else
 	rm -f "$out/dynswiotlb.ko"
 	result FAIL "dkms add/build/install -k $abi" "$out/dkms.log"
+fi
+
+# 3. The test module, W=1 too.
+if [ ! -d "$DSW_TOP/selftests/dsw_test" ]; then
+	n=$((n + 1))
+	echo "ok $n build-w1 test module # SKIP not in this tree yet"
+	exit 0
+fi
+tdir=/tmp/dsw-test
+rm -rf "$croot$tdir"
+mkdir -p "$croot$tdir/selftests"
+cp -r "$DSW_TOP/include" "$croot$tdir/"
+cp -r "$DSW_TOP/selftests/dsw_test" "$croot$tdir/selftests/"
+dsw_in_chroot "$rel" make -C "/usr/src/linux-headers-$abi" M=$tdir/selftests/dsw_test W=1 modules \
+	>"$out/build-test.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && ! grep -Eq 'warning:|error:' "$out/build-test.log"; then
+	cp "$croot$tdir/selftests/dsw_test/dynswiotlb_test.ko" "$out/"
+	result OK "build-w1 test module"
+else
+	rm -f "$out/dynswiotlb_test.ko"
+	result FAIL "build-w1 test module" "$out/build-test.log"
 fi

@@ -10,6 +10,7 @@ set -euo pipefail
 
 rel=${1:?usage: chroot.sh RELEASE}
 dir=$(dsw_chroot_dir "$rel")
+dsw_lock_chroot "$rel"
 # Bump when the package list changes so cached chroots are rebuilt.
 stamp="v1"
 pkgs="make,libc6-dev,dkms,kmod,xz-utils,zstd,dwarves,ca-certificates,libelf-dev"

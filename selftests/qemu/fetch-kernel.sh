@@ -15,6 +15,7 @@ target=${1:?usage: fetch-kernel.sh TARGET}
 rel=$(dsw_target_release "$target")
 suite=$(dsw_target_suite "$target")
 croot=$(dsw_chroot_dir "$rel")
+dsw_lock_chroot "$rel"
 pinvar="DSW_KABI_${target//./_}"
 # Backports are opt-in for a Debian user too: only then name the suite.
 tsuite=

@@ -63,8 +63,11 @@ done | sort -u | while read -r f; do
 	*) cp "$f" "$mdir/$rel" ;;
 	esac
 done
-mkdir -p "$mdir/updates/dkms"
+mkdir -p "$mdir/updates/dkms" "$mdir/extra"
 cp "$ko" "$mdir/updates/dkms/dynswiotlb.ko"
+# The selftests' own device and DMA exerciser.
+[ -f "$DSW_RESULTS/$target/dynswiotlb_test.ko" ] &&
+	cp "$DSW_RESULTS/$target/dynswiotlb_test.ko" "$mdir/extra/"
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$kroot/lib/modules/$abi/$f" ] && cp "$kroot/lib/modules/$abi/$f" "$mdir/"
 done

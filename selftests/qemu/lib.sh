@@ -49,6 +49,15 @@ dsw_chroot_dir() {
 	echo "$DSW_CACHE/chroot/$1"
 }
 
+# dsw_lock_chroot RELEASE: hold an exclusive lock on a release's chroot
+# until the calling script exits (runs that share the cache serialise their
+# apt, build and dkms steps).
+dsw_lock_chroot() {
+	mkdir -p "$DSW_CACHE/chroot"
+	exec {dsw_lock_fd}>"$DSW_CACHE/chroot/$1.lock"
+	flock "$dsw_lock_fd"
+}
+
 # dsw_in_chroot RELEASE CMD...: run a command inside a release's chroot
 # with /proc mounted for the duration of the command.
 dsw_in_chroot() {

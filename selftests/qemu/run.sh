@@ -50,6 +50,44 @@ check_config() {
 	fi
 }
 
+# boot_profiles TARGET ABI: one boot per line of selftests/qemu/profiles.
+boot_profiles() {
+	local name s510 s6x mem tests swiotlb
+
+	while read -r name s510 s6x mem tests; do
+		case "$name" in ''|'#'*) continue ;; esac
+		swiotlb=$s6x
+		[ "$1" = 5.10 ] && swiotlb=$s510
+		# DSW_TESTS narrows the run to the profiles that have those tests.
+		if [ -n "${DSW_TESTS:-}" ]; then
+			tests=$(echo "$tests" | tr ',' '\n' |
+				grep -Fxf <(echo "$DSW_TESTS" | tr ',' '\n') | paste -sd,)
+			[ -n "$tests" ] || continue
+		fi
+		dsw_log "$1: booting $2 under QEMU ($name: swiotlb=$swiotlb, $mem), running selftests"
+		DSW_SWIOTLB=$swiotlb DSW_MEM=$mem DSW_TESTS=$tests,taint.sh \
+			"$here/boot.sh" "$1" "$name"
+	done <"$here/profiles"
+}
+
+# Every selftest is run by some profile.
+check_profiles() {
+	local t missing=
+
+	for t in $(sed -n 's/^TEST_\(GEN_\)\{0,1\}PROGS := //p' "$DSW_TOP/selftests/Makefile"); do
+		[ "$t" = taint.sh ] && continue
+		awk '!/^#/ { print $5 }' "$here/profiles" | tr ',' '\n' | grep -qx "$t" ||
+			missing+=" $t"
+	done
+	if [ -z "$missing" ]; then
+		echo "ok - every selftest is run by a boot profile"
+	else
+		echo "not ok - every selftest is run by a boot profile"
+		echo "# not in selftests/qemu/profiles:$missing"
+	fi
+}
+check_profiles | tee "$DSW_RESULTS/profiles.tap"
+
 for t in $DSW_TARGETS; do
 	out="$DSW_RESULTS/$t"
 	mkdir -p "$out"
@@ -65,10 +103,9 @@ for t in $DSW_TARGETS; do
 			dsw_log "$t: building (W=1, DKMS) in the $(dsw_target_release "$t") chroot"
 			"$here/build.sh" "$t" | grep -E '^(not )?ok |^# '
 			if [ -f "$out/dynswiotlb.ko" ]; then
-				dsw_log "$t: booting $abi under QEMU, running selftests"
-				"$here/boot.sh" "$t"
+				boot_profiles "$t" "$abi"
 			else
-				echo "not ok - boot $t # SKIP no module was built"
+				echo "not ok - boot $t: no module was built"
 			fi
 		else
 			echo "not ok - fetch $t"
@@ -80,7 +117,7 @@ done
 
 # Count results: a guest test's nested cases count one each (its summary
 # line does not), every other result line counts once.
-summary=$(cat "$DSW_RESULTS"/*/tap | awk '
+summary=$(cat "$DSW_RESULTS"/profiles.tap "$DSW_RESULTS"/*/tap | awk '
 	/^[ \t]+(not )?ok / { kids++; if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++; next }
 	/^(not )?ok / {
 		if (kids == 0) { if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++ }

@@ -54,4 +54,34 @@
 /* No device of that name exists (yet); it is selected when it appears. */
 #define DSW_STATE_PENDING	"pending"
 
+/*
+ * Per attached device: DSW_DEBUGFS_DIR "/" <name> "/" ...
+ *
+ * DSW_DEBUGFS_STATS: one "<key> <value>\n" line per counter, value in
+ * decimal, keys below (more may be added at the end; parse by key).
+ * Mapping counts count each scatterlist entry as one mapping.
+ */
+#define DSW_DEBUGFS_STATS	"stats"
+#define DSW_STAT_MAPS		"maps"		/* mapping requests */
+#define DSW_STAT_DIRECT		"direct"	/* mapped without bouncing */
+#define DSW_STAT_STATIC		"static"	/* bounced by the kernel's swiotlb */
+#define DSW_STAT_DYNAMIC	"dynamic"	/* bounced through dynswiotlb buffers */
+#define DSW_STAT_FAILURES	"failures"	/* mappings that failed */
+#define DSW_STAT_LIVE_BUFFERS	"live_buffers"	/* dynamic buffers mapped now */
+#define DSW_STAT_LIVE_BYTES	"live_bytes"	/* bytes of those buffers */
+#define DSW_STAT_POOL_BYTES	"pool_bytes"	/* memory the device's pool holds */
+
+/*
+ * DSW_DEBUGFS_BUFFERS: one line per live dynamic buffer, lowest DMA address
+ * first:
+ *
+ *	"<dma> <size> <dir> <age_ms> <ctx>\n"
+ *
+ * <dma> the DMA address given to the driver, 0x-prefixed hex; <size> the
+ * mapping's length in bytes; <dir> one of "bidi", "to", "from"; <age_ms>
+ * milliseconds since it was mapped; <ctx> the context of the mapping call:
+ * "task" (could sleep), "atomic" or "irq".
+ */
+#define DSW_DEBUGFS_BUFFERS	"buffers"
+
 #endif /* _UAPI_LINUX_DYNSWIOTLB_H */
