@@ -1,27 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Device selection: the registry of requested devices.
+ * Device selection and attachment.
  *
- * dsw_attach_init() creates one struct dsw_dev per name in devices=,
- * registers a notifier on every supported bus and then looks each name up,
- * PCI first.  A device that does not exist yet stays pending: the bus
- * notifier selects it when it is added (BUS_NOTIFY_ADD_DEVICE) and returns
- * it to pending when it is removed (BUS_NOTIFY_DEL_DEVICE).
+ * The registry holds one struct dsw_dev per selected name: from devices= at
+ * load time, or written to /sys/kernel/dynswiotlb/attach later.  A name with
+ * no device yet stays pending; the bus notifiers select the device when it
+ * is added and forget it when it is removed.
  *
- * Locking: dsw_devs_lock protects ->dev and ->state of every entry.  The list
- * itself changes only in dsw_attach_init() before the notifiers are
- * registered and in dsw_attach_exit() after they are unregistered, while no
- * other code can see it.  Bus notifiers run under the bus's notifier rwsem
- * and, for driver binding events, under device_lock() of the device; they
- * take dsw_devs_lock, so it nests inside both.  Hence never call into the
- * driver core (bus_find_device(), bus_{,un}register_notifier(),
- * put_device(), device_attach(), ...) with dsw_devs_lock held; get_device()
- * only takes a kref and is fine.  References are dropped after unlocking.
+ * Attaching means installing the device's own dma_map_ops (shim.c).  That is
+ * only safe while no driver is bound: a driver's existing mappings and its
+ * cached "does this device need syncs" decisions belong to the ops it
+ * probed with.  So the ops are installed
+ *   - at BUS_NOTIFY_BIND_DRIVER, just before a driver's probe (the normal
+ *     case: the module is loaded before the driver, e.g. by a softdep);
+ *   - at once for a device that has no driver;
+ *   - for a device whose driver is bound, by unbinding it, installing and
+ *     binding it again (load time and sysfs attach; the driver sees a
+ *     remove and a probe, as with a manual unbind/bind).
+ * They are removed the same way (sysfs detach), when the device goes away,
+ * and at unload for devices without a driver.
+ *
+ * The module cannot vanish under a device: while a driver is bound to an
+ * attached device (or left dynamic buffers mapped after unbinding) the
+ * module holds a reference to itself ("pinned"), so unloading fails with
+ * EBUSY until the device is detached or its driver unbound.
+ *
+ * Locking: dsw_devs_lock protects the registry list and every field of its
+ * entries but the name.  The driver core calls the bus notifiers with
+ * device_lock() held for binding events, and they take dsw_devs_lock, so
+ * the order is device_lock -> dsw_devs_lock, and nothing here calls into
+ * the driver core (bus_find_device(), device_release_driver(),
+ * device_attach(), put_device() of a last reference...) with dsw_devs_lock
+ * held.  Installing and removing ops happens with both held.
  */
 
 #include <linux/device.h>
+#include <linux/err.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
@@ -30,10 +47,14 @@
 #include <linux/string.h>
 
 #include "attach.h"
+#include "debugfs.h"
 #include "params.h"
+#include "shim.h"
 
 static LIST_HEAD(dsw_devs);
 static DEFINE_MUTEX(dsw_devs_lock);
+/* Set once unloading starts: no more installs. */
+static bool dsw_exiting;
 
 static struct dsw_dev *dsw_find_name(const char *name)
 {
@@ -47,19 +68,134 @@ static struct dsw_dev *dsw_find_name(const char *name)
 	return NULL;
 }
 
-/*
- * Select @dev, whose reference passes to @dd.  Return the device @dd held
- * before, if any, for the caller to put_device() after unlocking.
- */
-static struct device *dsw_bind(struct dsw_dev *dd, struct device *dev)
+static struct dsw_dev *dsw_find_dev(struct device *dev)
 {
-	struct device *old = dd->dev;
+	struct dsw_dev *dd;
 
 	lockdep_assert_held(&dsw_devs_lock);
-	dd->dev = dev;
+	list_for_each_entry(dd, &dsw_devs, node) {
+		if (dd->dev == dev)
+			return dd;
+	}
+	return NULL;
+}
+
+/*
+ * A PCI bridge does no DMA of its own (the devices behind it do).  Other
+ * devices have a DMA mask; dsw_shim_can_attach() checks the rest.
+ */
+static int dsw_check_device(struct device *dev)
+{
+	if (dev_is_pci(dev) &&
+	    (to_pci_dev(dev)->class >> 16) == PCI_BASE_CLASS_BRIDGE) {
+		pr_err("%s: refused: a PCI bridge does no DMA of its own\n",
+		       dev_name(dev));
+		return -EINVAL;
+	}
+	return dsw_shim_can_attach(dev);
+}
+
+/* Install our ops on @dd's device.  Device lock and registry lock held. */
+static int dsw_install(struct dsw_dev *dd)
+{
+	struct device *dev = dd->dev;
+	struct dsw_shim *shim;
+	int ret;
+
+	lockdep_assert_held(&dsw_devs_lock);
+	if (dd->shim)
+		return 0;
+	ret = dsw_check_device(dev);
+	if (ret)
+		goto refused;
+	shim = dsw_shim_create(dev);
+	if (IS_ERR(shim)) {
+		ret = PTR_ERR(shim);
+		goto refused;
+	}
+	set_dma_ops(dev, &shim->ops);
+	dsw_clear_skip_sync(dev);
+	dd->shim = shim;
+	dd->state = DSW_DEV_ATTACHED;
+	dd->error = 0;
+	dd->debugfs = dsw_debugfs_add_dev(dd->name, shim);
+	pr_info("%s: attached (static swiotlb pool %s)\n", dd->name,
+		dsw_swiotlb_active(dev) ? "first, then dynamic buffers" :
+					  "absent: dynamic buffers only");
+	return 0;
+
+refused:
+	dd->state = DSW_DEV_REFUSED;
+	dd->error = ret;
+	return ret;
+}
+
+/*
+ * Give the device its original (dma-direct) ops back.  Device lock and
+ * registry lock held; no driver may be using the device.
+ */
+static void dsw_uninstall(struct dsw_dev *dd)
+{
+	struct dsw_shim *shim = dd->shim;
+
+	lockdep_assert_held(&dsw_devs_lock);
+	if (!shim)
+		return;
+	set_dma_ops(dd->dev, NULL);
+	dsw_debugfs_remove_dev(dd->debugfs);
+	dd->debugfs = NULL;
+	dd->shim = NULL;
 	dd->state = DSW_DEV_PRESENT;
-	pr_info("%s: selected (%s)\n", dd->name, dev->bus->name);
-	return old;
+	dsw_shim_destroy(shim);
+	pr_info("%s: detached\n", dd->name);
+}
+
+static void dsw_unpin(struct dsw_dev *dd, bool force)
+{
+	lockdep_assert_held(&dsw_devs_lock);
+	if (!dd->pinned)
+		return;
+	if (!force && dd->shim && READ_ONCE(dd->shim->nr_live)) {
+		pr_warn("%s: driver unbound with %lu dynamic buffers still mapped; the module stays loaded\n",
+			dd->name, READ_ONCE(dd->shim->nr_live));
+		return;
+	}
+	dd->pinned = false;
+	module_put(THIS_MODULE);
+}
+
+/* A driver is about to probe @dev (device lock held). */
+static void dsw_driver_binding(struct device *dev)
+{
+	struct dsw_dev *dd;
+
+	mutex_lock(&dsw_devs_lock);
+	dd = dsw_find_dev(dev);
+	if (!dd)
+		goto out;
+	if (dsw_exiting || !try_module_get(THIS_MODULE)) {
+		/* Unloading: let the driver use the kernel's own ops. */
+		dsw_uninstall(dd);
+		goto out;
+	}
+	if (dsw_install(dd) || dd->pinned)
+		module_put(THIS_MODULE);
+	else
+		dd->pinned = true;
+out:
+	mutex_unlock(&dsw_devs_lock);
+}
+
+/* The driver of @dev went away or failed to probe. */
+static void dsw_driver_gone(struct device *dev)
+{
+	struct dsw_dev *dd;
+
+	mutex_lock(&dsw_devs_lock);
+	dd = dsw_find_dev(dev);
+	if (dd)
+		dsw_unpin(dd, false);
+	mutex_unlock(&dsw_devs_lock);
 }
 
 static struct device *dsw_device_added(struct device *dev)
@@ -71,31 +207,37 @@ static struct device *dsw_device_added(struct device *dev)
 	dd = dsw_find_name(dev_name(dev));
 	/*
 	 * Two devices on one bus never share a name, so a different device
-	 * already bound from this bus is a stale one, removed while
-	 * dsw_attach_init() was looking it up: replace it.  A device of the
-	 * same name on another bus is left alone.
+	 * already held from this bus is a stale one, removed while the
+	 * module was looking it up: replace it.  A device of the same name
+	 * on another bus is left alone.
 	 */
-	if (dd && dd->dev != dev && (!dd->dev || dd->dev->bus == dev->bus))
-		put = dsw_bind(dd, get_device(dev));
+	if (dd && dd->dev != dev && !dd->shim &&
+	    (!dd->dev || dd->dev->bus == dev->bus)) {
+		put = dd->dev;
+		dd->dev = get_device(dev);
+		dd->state = DSW_DEV_PRESENT;
+		pr_info("%s: selected (%s)\n", dd->name, dev->bus->name);
+	}
 	mutex_unlock(&dsw_devs_lock);
 	return put;
 }
 
+/* @dev is gone from its bus, its driver unbound. */
 static struct device *dsw_device_removed(struct device *dev)
 {
 	struct device *put = NULL;
 	struct dsw_dev *dd;
 
 	mutex_lock(&dsw_devs_lock);
-	list_for_each_entry(dd, &dsw_devs, node) {
-		if (dd->dev == dev) {
-			put = dd->dev;
-			dd->dev = NULL;
-			dd->state = DSW_DEV_PENDING;
-			pr_info("%s: removed; pending until it reappears\n",
-				dd->name);
-			break;
-		}
+	dd = dsw_find_dev(dev);
+	if (dd) {
+		/* No driver, and the device cannot do DMA any more. */
+		dsw_uninstall(dd);
+		dsw_unpin(dd, true);
+		put = dd->dev;
+		dd->dev = NULL;
+		dd->state = DSW_DEV_PENDING;
+		pr_info("%s: removed; pending until it reappears\n", dd->name);
 	}
 	mutex_unlock(&dsw_devs_lock);
 	return put;
@@ -104,14 +246,20 @@ static struct device *dsw_device_removed(struct device *dev)
 static int dsw_bus_notify(struct notifier_block *nb, unsigned long action,
 			  void *data)
 {
-	struct device *dev = data, *put;
+	struct device *dev = data, *put = NULL;
 
-	/* One case per bus event the module acts on. */
 	switch (action) {
 	case BUS_NOTIFY_ADD_DEVICE:
 		put = dsw_device_added(dev);
 		break;
-	case BUS_NOTIFY_DEL_DEVICE:
+	case BUS_NOTIFY_BIND_DRIVER:
+		dsw_driver_binding(dev);
+		break;
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+	case BUS_NOTIFY_DRIVER_NOT_BOUND:
+		dsw_driver_gone(dev);
+		break;
+	case BUS_NOTIFY_REMOVED_DEVICE:
 		put = dsw_device_removed(dev);
 		break;
 	default:
@@ -137,51 +285,274 @@ static void dsw_unregister_notifiers(unsigned int nr)
 		bus_unregister_notifier(dsw_buses[nr].type, &dsw_buses[nr].nb);
 }
 
-/* Empty the registry; only when no notifier and no reader can run. */
+/* The device called @name on a supported bus, with a reference, or NULL. */
+static struct device *dsw_lookup_device(const char *name)
+{
+	struct device *dev = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dsw_buses) && !dev; i++)
+		dev = bus_find_device_by_name(dsw_buses[i].type, NULL, name);
+	return dev;
+}
+
+/*
+ * Attach @dd's device (present, with @dd->dev held): at once if no driver
+ * is bound, else by unbinding, installing and binding again.
+ */
+static int dsw_attach_present(struct dsw_dev *dd, struct device *dev)
+{
+	const char *drv = NULL;
+	int ret;
+
+	device_lock(dev);
+	mutex_lock(&dsw_devs_lock);
+	if (!dev->driver)
+		ret = dsw_install(dd);
+	else if (dd->shim)
+		ret = 0;
+	else
+		drv = dev->driver->name;
+	mutex_unlock(&dsw_devs_lock);
+	device_unlock(dev);
+	if (!drv)
+		return ret;
+
+	pr_info("%s: rebinding driver %s to attach\n", dd->name, drv);
+	device_release_driver(dev);
+	device_lock(dev);
+	mutex_lock(&dsw_devs_lock);
+	ret = dsw_install(dd);
+	mutex_unlock(&dsw_devs_lock);
+	device_unlock(dev);
+	/* Probe again, with our ops if they went in; BIND_DRIVER pins. */
+	if (device_attach(dev) < 0)
+		pr_warn("%s: driver %s did not bind again\n", dd->name, drv);
+	return ret;
+}
+
+/*
+ * Detach @dd's device (present, held): refused while dynamic buffers are
+ * mapped; a bound driver is unbound and bound again around it.
+ */
+static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
+{
+	bool bound;
+	int ret = 0;
+
+	mutex_lock(&dsw_devs_lock);
+	if (dd->shim && READ_ONCE(dd->shim->nr_live)) {
+		pr_err("%s: detach refused: %lu dynamic buffers are mapped\n",
+		       dd->name, READ_ONCE(dd->shim->nr_live));
+		ret = -EBUSY;
+	}
+	mutex_unlock(&dsw_devs_lock);
+	if (ret)
+		return ret;
+
+	device_lock(dev);
+	bound = dev->driver;
+	device_unlock(dev);
+	if (bound)
+		device_release_driver(dev);
+
+	device_lock(dev);
+	mutex_lock(&dsw_devs_lock);
+	if (dd->shim && READ_ONCE(dd->shim->nr_live)) {
+		pr_err("%s: detach refused: the driver left %lu dynamic buffers mapped\n",
+		       dd->name, READ_ONCE(dd->shim->nr_live));
+		ret = -EBUSY;
+	} else {
+		dsw_uninstall(dd);
+		list_del(&dd->node);
+	}
+	mutex_unlock(&dsw_devs_lock);
+	device_unlock(dev);
+	if (bound && device_attach(dev) < 0)
+		pr_warn("%s: driver did not bind again\n", dd->name);
+	return ret;
+}
+
+/**
+ * dsw_attach_name() - select and attach a device at run time
+ * @name: canonical device name (dsw_params_parse_name())
+ *
+ * Context: process context; may unbind and rebind the device's driver.
+ * Return: 0; -EEXIST if already selected, -ENOSPC if DSW_MAX_DEVICES are,
+ * -ENODEV if there is no such device, or why it cannot be attached.
+ */
+int dsw_attach_name(const char *name)
+{
+	struct dsw_dev *dd;
+	struct device *dev;
+	unsigned int nr = 0;
+	int ret = 0;
+
+	mutex_lock(&dsw_devs_lock);
+	if (dsw_find_name(name)) {
+		pr_err("attach: %s: already selected\n", name);
+		ret = -EEXIST;
+	} else {
+		list_for_each_entry(dd, &dsw_devs, node)
+			nr++;
+		if (nr >= DSW_MAX_DEVICES) {
+			pr_err("attach: %s: too many devices (at most %d)\n",
+			       name, DSW_MAX_DEVICES);
+			ret = -ENOSPC;
+		}
+	}
+	mutex_unlock(&dsw_devs_lock);
+	if (ret)
+		return ret;
+
+	dev = dsw_lookup_device(name);
+	if (!dev) {
+		pr_err("attach: %s: no such device on the pci or platform bus\n",
+		       name);
+		return -ENODEV;
+	}
+	ret = dsw_check_device(dev);
+	if (ret)
+		goto out_put;
+
+	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
+	if (!dd) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	strscpy(dd->name, name, sizeof(dd->name));
+	dd->dev = get_device(dev);
+	dd->state = DSW_DEV_PRESENT;
+	mutex_lock(&dsw_devs_lock);
+	if (dsw_find_name(name)) {	/* raced with another attach */
+		ret = -EEXIST;
+	} else {
+		list_add_tail(&dd->node, &dsw_devs);
+	}
+	mutex_unlock(&dsw_devs_lock);
+	if (ret) {
+		put_device(dd->dev);
+		kfree(dd);
+		goto out_put;
+	}
+
+	ret = dsw_attach_present(dd, dev);
+	if (ret) {
+		mutex_lock(&dsw_devs_lock);
+		list_del(&dd->node);
+		mutex_unlock(&dsw_devs_lock);
+		put_device(dd->dev);
+		kfree(dd);
+	}
+out_put:
+	put_device(dev);
+	return ret;
+}
+
+/**
+ * dsw_detach_name() - detach and forget a selected device at run time
+ * @name: canonical device name
+ *
+ * Context: process context; may unbind and rebind the device's driver.
+ * Return: 0; -ENODEV if @name is not selected, -EBUSY while it has dynamic
+ * buffers mapped.
+ */
+int dsw_detach_name(const char *name)
+{
+	struct device *dev = NULL;
+	struct dsw_dev *dd;
+	int ret = 0;
+
+	mutex_lock(&dsw_devs_lock);
+	dd = dsw_find_name(name);
+	if (!dd) {
+		pr_err("detach: %s: not selected\n", name);
+		ret = -ENODEV;
+	} else if (dd->dev) {
+		dev = get_device(dd->dev);
+	} else {
+		list_del(&dd->node);	/* pending: just forget it */
+	}
+	mutex_unlock(&dsw_devs_lock);
+	if (ret)
+		return ret;
+	if (dev) {
+		ret = dsw_detach_present(dd, dev);
+		put_device(dev);
+		if (ret)
+			return ret;
+	}
+	put_device(dd->dev);
+	kfree(dd);
+	return 0;
+}
+
+/* Empty the registry; only when no notifier can run. */
 static void dsw_free_devs(void)
 {
 	struct dsw_dev *dd, *tmp;
+	LIST_HEAD(list);
 
-	list_for_each_entry_safe(dd, tmp, &dsw_devs, node) {
+	mutex_lock(&dsw_devs_lock);
+	list_splice_init(&dsw_devs, &list);
+	mutex_unlock(&dsw_devs_lock);
+	list_for_each_entry_safe(dd, tmp, &list, node) {
 		list_del(&dd->node);
 		put_device(dd->dev);
 		kfree(dd);
 	}
 }
 
-static void __init dsw_lookup(struct dsw_dev *dd)
+/* Detach every device that has no driver; at unload or failed load. */
+static void dsw_detach_all(void)
 {
-	struct device *dev = NULL;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(dsw_buses) && !dev; i++)
-		dev = bus_find_device_by_name(dsw_buses[i].type, NULL, dd->name);
+	struct dsw_dev *dd;
+	struct device *dev;
 
 	mutex_lock(&dsw_devs_lock);
-	if (!dd->dev) {		/* else a bus notifier selected it meanwhile */
-		if (dev)
-			dev = dsw_bind(dd, dev);
-		else
-			pr_warn("%s: not present; will attach when it appears\n",
-				dd->name);
-	}
+	dsw_exiting = true;
 	mutex_unlock(&dsw_devs_lock);
-	put_device(dev);
+
+	for (;;) {
+		dev = NULL;
+		mutex_lock(&dsw_devs_lock);
+		list_for_each_entry(dd, &dsw_devs, node) {
+			if (dd->shim) {
+				dev = get_device(dd->dev);
+				break;
+			}
+		}
+		mutex_unlock(&dsw_devs_lock);
+		if (!dev)
+			return;
+		device_lock(dev);
+		mutex_lock(&dsw_devs_lock);
+		/* A bound driver pins the module: unload cannot get here. */
+		if (!WARN_ON(dev->driver))
+			dsw_uninstall(dd);
+		else
+			dd->shim = NULL;	/* leak rather than pull it away */
+		mutex_unlock(&dsw_devs_lock);
+		device_unlock(dev);
+		put_device(dev);
+	}
 }
 
 /**
- * dsw_attach_init() - build the registry and select the requested devices
+ * dsw_attach_init() - build the registry and attach the requested devices
  *
- * Creates one entry per name in devices=, registers the bus notifiers and
- * looks every name up.  Names that do not exist stay pending; that is not
- * an error.
+ * Creates one entry per name in devices=, registers the bus notifiers, looks
+ * every name up and attaches the devices found.  Names that do not exist
+ * stay pending; that is not an error.  A device that exists but cannot be
+ * attached fails the load, with nothing attached.
  *
  * Return: 0, or a negative errno (nothing is left registered then).
  */
 int __init dsw_attach_init(void)
 {
 	unsigned int i, nr = dsw_params_nr_devices();
-	struct dsw_dev *dd;
+	struct dsw_dev *dd, *tmp;
+	struct device *dev;
 	int ret;
 
 	for (i = 0; i < nr; i++) {
@@ -205,10 +576,43 @@ int __init dsw_attach_init(void)
 		}
 	}
 
-	list_for_each_entry(dd, &dsw_devs, node)
-		dsw_lookup(dd);
+	/* Look up; refuse the load before attaching anything. */
+	list_for_each_entry(dd, &dsw_devs, node) {
+		dev = dsw_lookup_device(dd->name);
+		mutex_lock(&dsw_devs_lock);
+		if (!dd->dev && dev) {
+			dd->dev = get_device(dev);
+			dd->state = DSW_DEV_PRESENT;
+			pr_info("%s: selected (%s)\n", dd->name,
+				dev->bus->name);
+		} else if (!dd->dev) {
+			pr_warn("%s: not present; will attach when it appears\n",
+				dd->name);
+		}
+		mutex_unlock(&dsw_devs_lock);
+		put_device(dev);
+		ret = dd->dev ? dsw_check_device(dd->dev) : 0;
+		if (ret)
+			goto err_unregister;
+	}
+
+	list_for_each_entry(dd, &dsw_devs, node) {
+		if (!dd->dev)
+			continue;
+		ret = dsw_attach_present(dd, dd->dev);
+		if (ret)
+			goto err_detach;
+	}
 	return 0;
 
+err_detach:
+	list_for_each_entry_safe(dd, tmp, &dsw_devs, node) {
+		if (dd->shim && !dsw_detach_present(dd, dd->dev)) {
+			put_device(dd->dev);
+			kfree(dd);
+		}
+	}
+	i = ARRAY_SIZE(dsw_buses);
 err_unregister:
 	dsw_unregister_notifiers(i);
 err_free:
@@ -217,20 +621,23 @@ err_free:
 }
 
 /**
- * dsw_attach_exit() - undo dsw_attach_init()
+ * dsw_attach_exit() - undo dsw_attach_init() and every later attach
  *
- * Unregisters the bus notifiers, drops every device reference and frees the
- * registry.  Must run after every reader of the registry (debugfs) is gone.
+ * Detaches the attached devices (none has a driver: a bound driver pins
+ * the module), unregisters the bus notifiers, drops every device reference
+ * and frees the registry.  Must run after every reader of the registry
+ * (sysfs, debugfs) is gone.
  */
-void __exit dsw_attach_exit(void)
+void dsw_attach_exit(void)
 {
+	dsw_detach_all();
 	dsw_unregister_notifiers(ARRAY_SIZE(dsw_buses));
 	dsw_free_devs();
 }
 
 /**
- * dsw_iterate_devs() - call a function for every requested device
- * @fn: called for each entry in devices= order, under the registry lock;
+ * dsw_iterate_devs() - call a function for every selected device
+ * @fn: called for each entry in selection order, under the registry lock;
  *	it must not call into the driver core (see the locking rules above)
  * @data: passed to @fn
  *
@@ -267,6 +674,10 @@ const char *dsw_dev_state_name(enum dsw_dev_state state)
 		return DSW_STATE_PENDING;
 	case DSW_DEV_PRESENT:
 		return DSW_STATE_PRESENT;
+	case DSW_DEV_ATTACHED:
+		return DSW_STATE_ATTACHED;
+	case DSW_DEV_REFUSED:
+		return DSW_STATE_REFUSED;
 	}
 	return "unknown";
 }

@@ -14,6 +14,10 @@
  *	The file is empty when no device was requested.  The names are the
  *	DSW_DEBUGFS_* and DSW_STATE_* macros of <uapi/linux/dynswiotlb.h>.
  *
+ * <debugfs>/dynswiotlb/<name>/ (mode 0500), while <name> is attached:
+ *	stats (0400)	counters, "<key> <value>\n" (DSW_STAT_* keys)
+ *	buffers (0400)	live dynamic buffers (DSW_DEBUGFS_BUFFERS format)
+ *
  * As with all of debugfs, failures to create entries are not errors.
  */
 
@@ -22,7 +26,9 @@
 #include <uapi/linux/dynswiotlb.h>
 
 #include "attach.h"
+#include "bounce.h"
 #include "debugfs.h"
+#include "shim.h"
 
 static struct dentry *dsw_debugfs_root;
 
@@ -40,10 +46,81 @@ static int dsw_devices_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dsw_devices);
 
+static int dsw_stats_show(struct seq_file *m, void *unused)
+{
+	struct dsw_shim *shim = m->private;
+	struct dsw_pcpu_stats sum = {};
+	unsigned long flags, nr_live;
+	size_t live, pool;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct dsw_pcpu_stats *s = per_cpu_ptr(shim->stats, cpu);
+
+		sum.maps += READ_ONCE(s->maps);
+		sum.direct += READ_ONCE(s->direct);
+		sum.static_hits += READ_ONCE(s->static_hits);
+		sum.dynamic += READ_ONCE(s->dynamic);
+		sum.failures += READ_ONCE(s->failures);
+	}
+	spin_lock_irqsave(&shim->lock, flags);
+	nr_live = shim->nr_live;
+	live = shim->live_bytes;
+	pool = shim->pool_bytes;
+	spin_unlock_irqrestore(&shim->lock, flags);
+
+	seq_printf(m, DSW_STAT_MAPS " %llu\n", sum.maps);
+	seq_printf(m, DSW_STAT_DIRECT " %llu\n", sum.direct);
+	seq_printf(m, DSW_STAT_STATIC " %llu\n", sum.static_hits);
+	seq_printf(m, DSW_STAT_DYNAMIC " %llu\n", sum.dynamic);
+	seq_printf(m, DSW_STAT_FAILURES " %llu\n", sum.failures);
+	seq_printf(m, DSW_STAT_LIVE_BUFFERS " %lu\n", nr_live);
+	seq_printf(m, DSW_STAT_LIVE_BYTES " %zu\n", live);
+	seq_printf(m, DSW_STAT_POOL_BYTES " %zu\n", pool);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dsw_stats);
+
+static int dsw_buffers_show(struct seq_file *m, void *unused)
+{
+	dsw_bounce_show(m->private, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dsw_buffers);
+
+/**
+ * dsw_debugfs_add_dev() - create an attached device's directory
+ * @name: the device's name
+ * @shim: its shim, which must outlive the directory
+ *
+ * Return: the directory, for dsw_debugfs_remove_dev().
+ */
+struct dentry *dsw_debugfs_add_dev(const char *name, struct dsw_shim *shim)
+{
+	struct dentry *dir = debugfs_create_dir(name, dsw_debugfs_root);
+
+	debugfs_create_file(DSW_DEBUGFS_STATS, 0400, dir, shim,
+			    &dsw_stats_fops);
+	debugfs_create_file(DSW_DEBUGFS_BUFFERS, 0400, dir, shim,
+			    &dsw_buffers_fops);
+	return dir;
+}
+
+/**
+ * dsw_debugfs_remove_dev() - remove a device's directory
+ * @dir: what dsw_debugfs_add_dev() returned
+ *
+ * Waits for running file operations, so the shim may be freed after.
+ */
+void dsw_debugfs_remove_dev(struct dentry *dir)
+{
+	debugfs_remove_recursive(dir);
+}
+
 /**
  * dsw_debugfs_init() - create the debugfs tree
  *
- * Context: after dsw_attach_init(), as the files read the device registry.
+ * Context: before dsw_attach_init(), which adds directories to it.
  */
 void __init dsw_debugfs_init(void)
 {
@@ -57,7 +134,7 @@ void __init dsw_debugfs_init(void)
  *
  * Waits for running file operations, so the registry may be freed after.
  */
-void __exit dsw_debugfs_exit(void)
+void dsw_debugfs_exit(void)
 {
 	debugfs_remove_recursive(dsw_debugfs_root);
 }

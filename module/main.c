@@ -12,8 +12,10 @@
 #include <linux/module.h>
 
 #include "attach.h"
+#include "bounce.h"
 #include "debugfs.h"
 #include "params.h"
+#include "sysfs.h"
 #include "version.h"
 
 static int __init dsw_init(void)
@@ -24,21 +26,38 @@ static int __init dsw_init(void)
 	if (ret)
 		return ret;
 
-	ret = dsw_attach_init();
+	ret = dsw_bounce_cache_init();
 	if (ret)
 		return ret;
 
-	/* Cannot fail; last, since it exposes the registry. */
+	/* Cannot fail; before attaching, which adds per-device entries. */
 	dsw_debugfs_init();
+
+	ret = dsw_attach_init();
+	if (ret)
+		goto err_debugfs;
+
+	ret = dsw_sysfs_init();
+	if (ret)
+		goto err_attach;
 
 	pr_info("version %s loaded\n", DSW_VERSION);
 	return 0;
+
+err_attach:
+	dsw_attach_exit();
+err_debugfs:
+	dsw_debugfs_exit();
+	dsw_bounce_cache_exit();
+	return ret;
 }
 
 static void __exit dsw_exit(void)
 {
-	dsw_debugfs_exit();
+	dsw_sysfs_exit();
 	dsw_attach_exit();
+	dsw_debugfs_exit();
+	dsw_bounce_cache_exit();
 	pr_info("unloaded\n");
 }
 

@@ -266,3 +266,32 @@ const char *dsw_params_device(unsigned int idx)
 {
 	return dsw_devices.names[idx];
 }
+
+/**
+ * dsw_params_parse_name() - check and canonicalise one device name
+ * @what: what the name was given to, for the log line (e.g. "attach")
+ * @buf: the name, not NUL-terminated; one trailing newline is ignored
+ * @len: its length
+ * @out: room for DSW_DEV_NAME_MAX + 1 bytes, receives the canonical name
+ *
+ * Applies the rules of devices= to a single name and, if it breaks one,
+ * logs one line "<what>: \"<name>\": <reason>".
+ *
+ * Return: 0, or -EINVAL.
+ */
+int dsw_params_parse_name(const char *what, const char *buf, size_t len,
+			  char *out)
+{
+	const char *reason;
+	bool cut;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	reason = len ? dsw_parse_name(buf, len, out) : "empty name";
+	if (!reason)
+		return 0;
+	cut = len > DSW_DEV_NAME_MAX;
+	pr_err("%s: \"%*pE%s\": %s\n", what, cut ? DSW_DEV_NAME_MAX : (int)len,
+	       buf, cut ? "..." : "", reason);
+	return -EINVAL;
+}

@@ -2,8 +2,12 @@
 #ifndef DSW_PARAMS_H
 #define DSW_PARAMS_H
 
+#include <linux/types.h>
+
 int dsw_params_check(void);
 unsigned int dsw_params_nr_devices(void);
 const char *dsw_params_device(unsigned int idx);
+int dsw_params_parse_name(const char *what, const char *buf, size_t len,
+			  char *out);
 
 #endif /* DSW_PARAMS_H */

@@ -24,10 +24,10 @@ if out=$(modprobe dynswiotlb devices="$DSW_VIRTIO_BDF,$DSW_NVME_BDF" 2>&1); then
 else
 	ktap_fail "load with two present devices" "$out"
 fi
-exp=$(printf '%s present\n%s present' "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF")
+exp=$(printf "%s attached\n%s attached" "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF")
 got=$(cat "$DSW_DEBUGFS/devices" 2>&1)
-[ "$got" = "$exp" ] && ktap_ok "debugfs lists both as present" ||
-	ktap_fail "debugfs lists both as present" "got: $got"
+[ "$got" = "$exp" ] && ktap_ok "debugfs lists both as attached" ||
+	ktap_fail "debugfs lists both as attached" "got: $got"
 got=$(cat "$DSW_SYSMOD/parameters/devices")
 [ "$got" = "$DSW_VIRTIO_BDF,$DSW_NVME_BDF" ] && ktap_ok "parameter reads back" ||
 	ktap_fail "parameter reads back" "got: $got"
@@ -39,7 +39,7 @@ ktap_check "unload" dsw_unload
 # Upper-case PCI address: accepted and canonicalised.
 up=$(echo "$DSW_VIRTIO_BDF" | tr a-f A-F)
 if modprobe dynswiotlb devices="$up" 2>/dev/null &&
-		[ "$(cat "$DSW_DEBUGFS/devices")" = "$DSW_VIRTIO_BDF present" ]; then
+		[ "$(cat "$DSW_DEBUGFS/devices")" = "$DSW_VIRTIO_BDF attached" ]; then
 	ktap_ok "upper-case PCI address accepted as $DSW_VIRTIO_BDF"
 else
 	ktap_fail "upper-case PCI address accepted" "$(cat "$DSW_DEBUGFS/devices" 2>&1)"

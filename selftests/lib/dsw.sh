@@ -57,3 +57,55 @@ dsw_mark() {
 dsw_log_since() {
 	dmesg | tail -n +$((DSW_MARK + 1))
 }
+
+# dsw_stat DEV KEY: one counter of an attached device (debugfs stats).
+dsw_stat() {
+	sed -n "s/^$2 //p" "$DSW_DEBUGFS/$1/stats" 2>/dev/null
+}
+
+# dsw_load_drivers: load the disk drivers the tests use (virtio_pci is
+# built in on some kernels).
+dsw_load_drivers() {
+	modprobe virtio_pci 2>/dev/null
+	modprobe virtio_blk && modprobe nvme
+}
+
+# dsw_wait_dev PATH [SECONDS]: wait for a block device node to appear.
+dsw_wait_dev() {
+	_i=0
+	while [ ! -b "$1" ] && [ $_i -lt $((${2:-20} * 10)) ]; do
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	[ -b "$1" ]
+}
+
+# dsw_io_write DEV PATTERN JOBS MIB_PER_JOB: JOBS parallel direct writers,
+# each writing the first MIB_PER_JOB MiB of PATTERN to its own region.
+dsw_io_write() {
+	_pids=
+	for _j in $(seq 0 $(($3 - 1))); do
+		dd if="$2" of="$1" bs=1M count="$4" seek=$((_j * $4)) \
+			oflag=direct conv=notrunc 2>/dev/null &
+		_pids="$_pids $!"
+	done
+	_rc=0
+	for _p in $_pids; do wait "$_p" || _rc=1; done
+	return $_rc
+}
+
+# dsw_io_verify DEV PATTERN JOBS MIB_PER_JOB: read every region back with
+# direct I/O (in parallel) and compare its checksum with PATTERN's.
+dsw_io_verify() {
+	_want=$(head -c $(($4 * 1048576)) "$2" | sha256sum | cut -d' ' -f1)
+	_pids=
+	for _j in $(seq 0 $(($3 - 1))); do
+		( _got=$(dd if="$1" bs=1M count="$4" skip=$((_j * $4)) \
+			iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
+		  [ "$_got" = "$_want" ] ) &
+		_pids="$_pids $!"
+	done
+	_rc=0
+	for _p in $_pids; do wait "$_p" || _rc=1; done
+	return $_rc
+}

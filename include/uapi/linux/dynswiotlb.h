@@ -27,6 +27,14 @@
 #define DSW_SYSFS_PARAMS_DIR	"/sys/module/" DSW_MODULE_NAME "/parameters"
 #define DSW_PARAM_DEVICES	"devices"
 
+/*
+ * Run-time attach/detach: write a device name to
+ * "/sys/kernel/" DSW_SYSFS_DIR "/" DSW_SYSFS_ATTACH (or DSW_SYSFS_DETACH).
+ */
+#define DSW_SYSFS_DIR		DSW_MODULE_NAME
+#define DSW_SYSFS_ATTACH	"attach"
+#define DSW_SYSFS_DETACH	"detach"
+
 /* Maximum length of one device name, not counting the terminating NUL. */
 #define DSW_DEV_NAME_MAX	63
 
@@ -49,8 +57,12 @@
 #define DSW_DEBUGFS_DIR		DSW_MODULE_NAME
 #define DSW_DEBUGFS_DEVICES	"devices"
 
-/* The device exists and the module holds a reference to it. */
+/* The device exists, but the module's DMA ops are not installed on it. */
 #define DSW_STATE_PRESENT	"present"
+/* The device exists and uses the module's DMA ops. */
+#define DSW_STATE_ATTACHED	"attached"
+/* The device exists but cannot be attached (the log says why). */
+#define DSW_STATE_REFUSED	"refused"
 /* No device of that name exists (yet); it is selected when it appears. */
 #define DSW_STATE_PENDING	"pending"
 

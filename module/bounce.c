@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dynamic bounce buffers: the memory a device bounces through when the
+ * kernel's static swiotlb pool cannot map a buffer.
+ *
+ * Memory comes in chunks, physically contiguous and naturally aligned
+ * blocks from dma_alloc_pages() on the device's bounce shadow, so they are
+ * reachable under the device's streaming DMA mask and bus limit and, where
+ * memory is encrypted, decrypted.  A chunk is cut into 512-byte slots
+ * tracked by a bitmap; a buffer takes a run of slots placed so that
+ *   - the low bits of its DMA address under the device's min_align_mask
+ *     equal those of the original (NVMe relies on it),
+ *   - mappings of a page or more start on a page boundary,
+ *   - it does not cross the device's DMA segment boundary.
+ *
+ * Context: map, unmap and sync may run in any context, interrupts included,
+ * and never sleep.  A map first looks for free slots in the chunks the
+ * device already has (a reserve is kept ready for that); only if none fits
+ * does it allocate a new chunk with GFP_NOWAIT (which, with memory
+ * encryption, comes from the kernel's pre-decrypted atomic pool).  Growing
+ * the reserve back and giving idle chunks back to the system happen in
+ * process context, in the device's work item, because re-encrypting memory
+ * may sleep.
+ *
+ * Lookup: live buffers sit in a red-black tree keyed by DMA address, so
+ * unmap and sync find the buffer holding any address in O(log n), including
+ * addresses inside a buffer (dma_sync_single_range_*).  One spinlock per
+ * device protects the chunks, the tree and the counts; data is copied
+ * outside it (the DMA API forbids racing unmap or sync of one mapping).
+ */
+
+#include <linux/bitmap.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/jiffies.h>
+#include <linux/log2.h>
+#include <linux/mempool.h>
+#include <linux/mm.h>
+#include <linux/rbtree.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "bounce.h"
+#include "shim.h"
+
+#define DSW_SLOT_SHIFT		9
+#define DSW_SLOT_SIZE		(1UL << DSW_SLOT_SHIFT)
+
+/* Defaults (per-device knobs come later). */
+#define DSW_CHUNK_SIZE		SZ_1M
+#define DSW_RESERVE_BYTES	SZ_1M
+#define DSW_SHRINK_DELAY_MS	1000
+/* Buffer descriptors kept for mappings when slab allocation fails. */
+#define DSW_BUF_MEMPOOL_MIN	64
+
+/* Context of a mapping call, for inspection. */
+enum dsw_ctx {
+	DSW_CTX_TASK,
+	DSW_CTX_ATOMIC,
+	DSW_CTX_IRQ,
+};
+
+/**
+ * struct dsw_chunk - a block of bounce memory
+ * @node: in dsw_shim.chunks
+ * @page: first page, from dma_alloc_pages()
+ * @vaddr: kernel address of the block
+ * @dma: DMA address of the block for the device
+ * @size: bytes
+ * @nslots: slots of DSW_SLOT_SIZE in the block
+ * @nfree: free slots
+ * @idle_since: jiffies when the block last became entirely free
+ * @map: one bit per slot, set when allocated
+ */
+struct dsw_chunk {
+	struct list_head node;
+	struct page *page;
+	void *vaddr;
+	dma_addr_t dma;
+	size_t size;
+	unsigned int nslots;
+	unsigned int nfree;
+	unsigned long idle_since;
+	unsigned long map[];
+};
+
+/**
+ * struct dsw_buf - a live dynamic mapping
+ * @rb: in dsw_shim.tree, keyed by @dma
+ * @node: in dsw_shim.bufs
+ * @dma: the DMA address handed to the driver
+ * @orig: physical address of the driver's memory
+ * @vaddr: kernel address of the bounce memory at @dma
+ * @size: length of the mapping
+ * @chunk: the chunk holding it
+ * @slot: first slot taken in @chunk
+ * @nslots: slots taken
+ * @dir: direction it was mapped with
+ * @ctx: context of the map call (enum dsw_ctx)
+ * @mapped_at: jiffies at map time
+ */
+struct dsw_buf {
+	struct rb_node rb;
+	struct list_head node;
+	dma_addr_t dma;
+	phys_addr_t orig;
+	void *vaddr;
+	size_t size;
+	struct dsw_chunk *chunk;
+	unsigned int slot;
+	unsigned int nslots;
+	u8 dir;
+	u8 ctx;
+	unsigned long mapped_at;
+};
+
+static struct kmem_cache *dsw_buf_cache;
+static mempool_t *dsw_buf_pool;
+
+/**
+ * dsw_bounce_max_mapping() - the largest mapping the dynamic path takes
+ * @shim: the device's shim
+ *
+ * One chunk of the largest order the page allocator hands out, less the
+ * room alignment may cost.
+ *
+ * Return: a size in bytes.
+ */
+size_t dsw_bounce_max_mapping(struct dsw_shim *shim)
+{
+	size_t max = PAGE_SIZE << DSW_MAX_PAGE_ORDER;
+	unsigned int mask = dma_get_min_align_mask(shim->dev);
+
+	return max - max_t(size_t, mask + 1UL, PAGE_SIZE);
+}
+
+/* Highest DMA address the device can reach for streaming DMA. */
+static u64 dsw_dma_limit(struct device *dev)
+{
+	return min_not_zero(*dev->dma_mask, dev->bus_dma_limit);
+}
+
+static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
+					 gfp_t gfp)
+{
+	struct device *dev = shim->dev;
+	struct device *bsh = &shim->bshadow;
+	unsigned int nslots = size >> DSW_SLOT_SHIFT;
+	struct dsw_chunk *c;
+
+	c = kzalloc(struct_size(c, map, BITS_TO_LONGS(nslots)), gfp);
+	if (!c)
+		return NULL;
+	/*
+	 * Allocate under the streaming limit: dma_alloc_pages() honours the
+	 * coherent mask and bus limit, so mirror the current streaming mask
+	 * into the bounce shadow's coherent mask.  Racing callers write the
+	 * same values.
+	 */
+	WRITE_ONCE(bsh->coherent_dma_mask, *dev->dma_mask);
+	WRITE_ONCE(bsh->bus_dma_limit, dev->bus_dma_limit);
+	c->page = dma_alloc_pages(bsh, size, &c->dma, DMA_BIDIRECTIONAL,
+				  gfp | __GFP_NOWARN);
+	if (!c->page) {
+		kfree(c);
+		return NULL;
+	}
+	c->vaddr = page_address(c->page);
+	c->size = size;
+	c->nslots = nslots;
+	c->nfree = nslots;
+	c->idle_since = jiffies;
+	return c;
+}
+
+/* Process context only: giving back decrypted memory may sleep. */
+static void dsw_chunk_free(struct dsw_shim *shim, struct dsw_chunk *c)
+{
+	dma_free_pages(&shim->bshadow, c->size, c->page, c->dma,
+		       DMA_BIDIRECTIONAL);
+	kfree(c);
+}
+
+static void dsw_chunk_add(struct dsw_shim *shim, struct dsw_chunk *c)
+{
+	lockdep_assert_held(&shim->lock);
+	list_add_tail(&c->node, &shim->chunks);
+	shim->pool_bytes += c->size;
+	shim->free_bytes += c->size;
+}
+
+/*
+ * Find @nslots free slots in @c whose first slot is aligned to
+ * @align_slots (a power of two) and whose bytes [0, @need) from the start
+ * do not cross a multiple of @boundary + 1 in DMA address space.
+ * Return the first slot, or -1.
+ */
+static long dsw_chunk_find(struct dsw_chunk *c, unsigned int nslots,
+			   unsigned long align_slots, size_t need,
+			   u64 boundary)
+{
+	unsigned long start = 0, slot;
+	u64 first, last;
+
+	if (c->nfree < nslots)
+		return -1;
+	for (;;) {
+		slot = bitmap_find_next_zero_area(c->map, c->nslots, start,
+						  nslots, align_slots - 1);
+		if (slot >= c->nslots)
+			return -1;
+		first = c->dma + ((u64)slot << DSW_SLOT_SHIFT);
+		last = first + need - 1;
+		if ((first | boundary) == (last | boundary))
+			return slot;
+		/* Crosses a segment boundary: try from the next one. */
+		start = ((last & ~boundary) - c->dma) >> DSW_SLOT_SHIFT;
+	}
+}
+
+/* Take slots for @need bytes at @align; fills @b's placement. */
+static bool dsw_slots_take(struct dsw_shim *shim, struct dsw_buf *b,
+			   size_t need, unsigned long align, u64 limit,
+			   u64 boundary, struct dsw_chunk *only)
+{
+	unsigned int nslots = DIV_ROUND_UP(need, DSW_SLOT_SIZE);
+	unsigned long align_slots = align >> DSW_SLOT_SHIFT;
+	struct dsw_chunk *c;
+	long slot;
+
+	lockdep_assert_held(&shim->lock);
+	list_for_each_entry(c, &shim->chunks, node) {
+		if (only && c != only)
+			continue;
+		/* The mask may have shrunk since the chunk was allocated. */
+		if (c->dma + c->size - 1 > limit)
+			continue;
+		slot = dsw_chunk_find(c, nslots, align_slots, need, boundary);
+		if (slot < 0)
+			continue;
+		bitmap_set(c->map, slot, nslots);
+		c->nfree -= nslots;
+		shim->free_bytes -= (size_t)nslots << DSW_SLOT_SHIFT;
+		b->chunk = c;
+		b->slot = slot;
+		b->nslots = nslots;
+		return true;
+	}
+	return false;
+}
+
+static void dsw_slots_put(struct dsw_shim *shim, struct dsw_buf *b)
+{
+	struct dsw_chunk *c = b->chunk;
+
+	lockdep_assert_held(&shim->lock);
+	bitmap_clear(c->map, b->slot, b->nslots);
+	c->nfree += b->nslots;
+	shim->free_bytes += (size_t)b->nslots << DSW_SLOT_SHIFT;
+	if (c->nfree == c->nslots)
+		c->idle_since = jiffies;
+}
+
+static void dsw_tree_insert(struct dsw_shim *shim, struct dsw_buf *b)
+{
+	struct rb_node **link = &shim->tree.rb_node, *parent = NULL;
+
+	lockdep_assert_held(&shim->lock);
+	while (*link) {
+		parent = *link;
+		if (b->dma < rb_entry(parent, struct dsw_buf, rb)->dma)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&b->rb, parent, link);
+	rb_insert_color(&b->rb, &shim->tree);
+}
+
+/* The live buffer holding DMA address @dma, if any. */
+static struct dsw_buf *dsw_tree_find(struct dsw_shim *shim, dma_addr_t dma)
+{
+	struct rb_node *n = shim->tree.rb_node;
+	struct dsw_buf *b;
+
+	lockdep_assert_held(&shim->lock);
+	while (n) {
+		b = rb_entry(n, struct dsw_buf, rb);
+		if (dma < b->dma)
+			n = n->rb_left;
+		else if (dma - b->dma >= b->size)
+			n = n->rb_right;
+		else
+			return b;
+	}
+	return NULL;
+}
+
+static u8 dsw_context(void)
+{
+	if (in_interrupt())
+		return DSW_CTX_IRQ;
+	if (irqs_disabled() || preempt_count())
+		return DSW_CTX_ATOMIC;
+	return DSW_CTX_TASK;
+}
+
+/* Chunk size for a buffer needing @need bytes at @align. */
+static size_t dsw_chunk_size_for(size_t need, unsigned long align)
+{
+	size_t size = roundup_pow_of_two(need + align - DSW_SLOT_SIZE);
+
+	return max_t(size_t, size, DSW_CHUNK_SIZE);
+}
+
+static void dsw_kick(struct dsw_shim *shim, unsigned long delay)
+{
+	mod_delayed_work(system_wq, &shim->work, delay);
+}
+
+/**
+ * dsw_bounce_map() - bounce a mapping through the device's dynamic buffers
+ * @shim: the device's shim
+ * @phys: physical address of the driver's memory
+ * @size: length of the mapping
+ * @dir: DMA direction
+ *
+ * Fills the bounce buffer from the original whatever the direction, so the
+ * device never sees stale memory.
+ *
+ * Context: any; does not sleep.
+ * Return: the DMA address for the device, or DMA_MAPPING_ERROR.
+ */
+dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
+			  size_t size, enum dma_data_direction dir)
+{
+	struct device *dev = shim->dev;
+	unsigned int mask = dma_get_min_align_mask(dev);
+	u64 boundary = dma_get_seg_boundary(dev);
+	u64 limit = dsw_dma_limit(dev);
+	unsigned long align = DSW_SLOT_SIZE;
+	size_t off = phys & mask, need;
+	struct dsw_chunk *c = NULL;
+	struct dsw_buf *b;
+	unsigned long flags;
+	bool ok, refill;
+
+	if (size >= PAGE_SIZE)
+		align = PAGE_SIZE;
+	if (mask >= align)
+		align = roundup_pow_of_two(mask + 1UL);
+	need = off + size;
+	if (!size || size > dsw_bounce_max_mapping(shim) ||
+	    need - 1 > boundary)
+		return DMA_MAPPING_ERROR;
+
+	b = mempool_alloc(dsw_buf_pool, GFP_ATOMIC | __GFP_NOWARN);
+	if (!b)
+		return DMA_MAPPING_ERROR;
+
+	spin_lock_irqsave(&shim->lock, flags);
+	ok = dsw_slots_take(shim, b, need, align, limit, boundary, NULL);
+	spin_unlock_irqrestore(&shim->lock, flags);
+	if (!ok) {
+		/* Nothing free fits: grow now, without sleeping. */
+		c = dsw_chunk_alloc(shim, dsw_chunk_size_for(need, align),
+				    GFP_NOWAIT);
+		if (!c) {
+			mempool_free(b, dsw_buf_pool);
+			dsw_kick(shim, 0);
+			return DMA_MAPPING_ERROR;
+		}
+		spin_lock_irqsave(&shim->lock, flags);
+		dsw_chunk_add(shim, c);
+		ok = dsw_slots_take(shim, b, need, align, limit, boundary, c);
+		spin_unlock_irqrestore(&shim->lock, flags);
+		if (WARN_ON_ONCE(!ok)) {
+			mempool_free(b, dsw_buf_pool);
+			return DMA_MAPPING_ERROR;
+		}
+	}
+
+	b->dma = b->chunk->dma + ((dma_addr_t)b->slot << DSW_SLOT_SHIFT) + off;
+	b->vaddr = b->chunk->vaddr + ((size_t)b->slot << DSW_SLOT_SHIFT) + off;
+	b->orig = phys;
+	b->size = size;
+	b->dir = dir;
+	b->ctx = dsw_context();
+	b->mapped_at = jiffies;
+	memcpy(b->vaddr, phys_to_virt(phys), size);
+
+	spin_lock_irqsave(&shim->lock, flags);
+	dsw_tree_insert(shim, b);
+	list_add_tail(&b->node, &shim->bufs);
+	shim->nr_live++;
+	shim->live_bytes += size;
+	refill = shim->free_bytes < DSW_RESERVE_BYTES;
+	spin_unlock_irqrestore(&shim->lock, flags);
+	if (refill)
+		dsw_kick(shim, 0);
+	return b->dma;
+}
+
+static void dsw_copy(struct dsw_buf *b, size_t off, size_t len, bool to_dev)
+{
+	void *orig = phys_to_virt(b->orig + off);
+
+	if (to_dev)
+		memcpy(b->vaddr + off, orig, len);
+	else
+		memcpy(orig, b->vaddr + off, len);
+}
+
+/**
+ * dsw_bounce_unmap() - unmap a dynamic mapping, if @dma is one
+ * @shim: the device's shim
+ * @dma: DMA address returned by dsw_bounce_map()
+ * @size: length the driver unmaps
+ * @dir: DMA direction
+ * @attrs: DMA_ATTR_SKIP_CPU_SYNC skips the copy back
+ *
+ * Copies the data back for DMA_FROM_DEVICE and DMA_BIDIRECTIONAL.
+ *
+ * Context: any; does not sleep.
+ * Return: false if @dma is not a live dynamic mapping of this device.
+ */
+bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
+		      enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dsw_buf *b;
+	unsigned long flags;
+	bool idle = false;
+
+	spin_lock_irqsave(&shim->lock, flags);
+	b = dsw_tree_find(shim, dma);
+	if (!b) {
+		spin_unlock_irqrestore(&shim->lock, flags);
+		return false;
+	}
+	rb_erase(&b->rb, &shim->tree);
+	list_del(&b->node);
+	spin_unlock_irqrestore(&shim->lock, flags);
+
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		dsw_copy(b, 0, min(size, b->size), false);
+
+	spin_lock_irqsave(&shim->lock, flags);
+	dsw_slots_put(shim, b);
+	shim->nr_live--;
+	shim->live_bytes -= b->size;
+	idle = b->chunk->nfree == b->chunk->nslots &&
+	       shim->free_bytes > DSW_RESERVE_BYTES;
+	spin_unlock_irqrestore(&shim->lock, flags);
+	mempool_free(b, dsw_buf_pool);
+	if (idle)
+		dsw_kick(shim, msecs_to_jiffies(DSW_SHRINK_DELAY_MS));
+	return true;
+}
+
+/**
+ * dsw_bounce_sync() - sync part of a dynamic mapping, if @dma is in one
+ * @shim: the device's shim
+ * @dma: DMA address, possibly inside a mapping
+ * @size: bytes from @dma
+ * @dir: DMA direction
+ * @for_cpu: true for sync_for_cpu, false for sync_for_device
+ *
+ * Context: any; does not sleep.
+ * Return: false if @dma is not inside a live dynamic mapping.
+ */
+bool dsw_bounce_sync(struct dsw_shim *shim, dma_addr_t dma, size_t size,
+		     enum dma_data_direction dir, bool for_cpu)
+{
+	struct dsw_buf *b;
+	unsigned long flags;
+	size_t off;
+
+	spin_lock_irqsave(&shim->lock, flags);
+	b = dsw_tree_find(shim, dma);
+	spin_unlock_irqrestore(&shim->lock, flags);
+	if (!b)
+		return false;
+	off = dma - b->dma;
+	size = min(size, b->size - off);
+	if (for_cpu && (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		dsw_copy(b, off, size, false);
+	else if (!for_cpu && (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
+		dsw_copy(b, off, size, true);
+	return true;
+}
+
+/*
+ * The device's work item: refill the reserve, then give back chunks that
+ * have been entirely free for the shrink delay, keeping the reserve.
+ */
+static void dsw_bounce_work(struct work_struct *work)
+{
+	struct dsw_shim *shim = container_of(to_delayed_work(work),
+					     struct dsw_shim, work);
+	unsigned long delay = msecs_to_jiffies(DSW_SHRINK_DELAY_MS);
+	unsigned long flags, next = 0;
+	struct dsw_chunk *c, *tmp;
+	LIST_HEAD(victims);
+	bool grow;
+
+	spin_lock_irqsave(&shim->lock, flags);
+	grow = shim->free_bytes < DSW_RESERVE_BYTES;
+	spin_unlock_irqrestore(&shim->lock, flags);
+	if (grow) {
+		c = dsw_chunk_alloc(shim, DSW_CHUNK_SIZE, GFP_KERNEL);
+		if (c) {
+			spin_lock_irqsave(&shim->lock, flags);
+			dsw_chunk_add(shim, c);
+			spin_unlock_irqrestore(&shim->lock, flags);
+		}
+	}
+
+	spin_lock_irqsave(&shim->lock, flags);
+	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
+		if (c->nfree != c->nslots ||
+		    shim->free_bytes - c->size < DSW_RESERVE_BYTES)
+			continue;
+		if (time_before(jiffies, c->idle_since + delay)) {
+			if (!next || time_before(c->idle_since + delay, next))
+				next = c->idle_since + delay;
+			continue;
+		}
+		list_move(&c->node, &victims);
+		shim->pool_bytes -= c->size;
+		shim->free_bytes -= c->size;
+	}
+	spin_unlock_irqrestore(&shim->lock, flags);
+
+	list_for_each_entry_safe(c, tmp, &victims, node)
+		dsw_chunk_free(shim, c);
+	if (next)
+		dsw_kick(shim, max_t(long, (long)(next - jiffies), 1));
+}
+
+/**
+ * dsw_bounce_init() - set up a device's dynamic buffers, with a reserve
+ * @shim: the device's shim, with its shadows set up
+ *
+ * Context: process context.
+ * Return: 0, or -ENOMEM if the reserve cannot be allocated.
+ */
+int dsw_bounce_init(struct dsw_shim *shim)
+{
+	struct dsw_chunk *c;
+	unsigned long flags;
+
+	spin_lock_init(&shim->lock);
+	INIT_LIST_HEAD(&shim->chunks);
+	INIT_LIST_HEAD(&shim->bufs);
+	shim->tree = RB_ROOT;
+	INIT_DELAYED_WORK(&shim->work, dsw_bounce_work);
+
+	c = dsw_chunk_alloc(shim, DSW_CHUNK_SIZE, GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	spin_lock_irqsave(&shim->lock, flags);
+	dsw_chunk_add(shim, c);
+	spin_unlock_irqrestore(&shim->lock, flags);
+	return 0;
+}
+
+/**
+ * dsw_bounce_exit() - give back all of a device's bounce memory
+ * @shim: the device's shim, with no live dynamic buffer
+ *
+ * Context: process context.
+ */
+void dsw_bounce_exit(struct dsw_shim *shim)
+{
+	struct dsw_chunk *c, *tmp;
+
+	cancel_delayed_work_sync(&shim->work);
+	WARN_ON_ONCE(shim->nr_live);
+	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
+		list_del(&c->node);
+		dsw_chunk_free(shim, c);
+	}
+	shim->pool_bytes = 0;
+	shim->free_bytes = 0;
+}
+
+static const char *const dsw_dir_names[] = {
+	[DMA_BIDIRECTIONAL] = "bidi",
+	[DMA_TO_DEVICE] = "to",
+	[DMA_FROM_DEVICE] = "from",
+	[DMA_NONE] = "none",
+};
+
+static const char *const dsw_ctx_names[] = {
+	[DSW_CTX_TASK] = "task",
+	[DSW_CTX_ATOMIC] = "atomic",
+	[DSW_CTX_IRQ] = "irq",
+};
+
+/**
+ * dsw_bounce_show() - list the live dynamic buffers, lowest address first
+ * @shim: the device's shim
+ * @m: where to print, in the DSW_DEBUGFS_BUFFERS format
+ *
+ * Context: process context; takes the device's lock (interrupts off) for
+ * the walk, so very long lists delay the device's mappings meanwhile.
+ */
+void dsw_bounce_show(struct dsw_shim *shim, struct seq_file *m)
+{
+	unsigned long flags, now = jiffies;
+	struct rb_node *n;
+	struct dsw_buf *b;
+
+	spin_lock_irqsave(&shim->lock, flags);
+	for (n = rb_first(&shim->tree); n; n = rb_next(n)) {
+		b = rb_entry(n, struct dsw_buf, rb);
+		seq_printf(m, "%pad %zu %s %u %s\n", &b->dma, b->size,
+			   dsw_dir_names[b->dir],
+			   jiffies_to_msecs(now - b->mapped_at),
+			   dsw_ctx_names[b->ctx]);
+	}
+	spin_unlock_irqrestore(&shim->lock, flags);
+}
+
+/**
+ * dsw_bounce_cache_init() - create the buffer descriptor cache and reserve
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int __init dsw_bounce_cache_init(void)
+{
+	dsw_buf_cache = KMEM_CACHE(dsw_buf, 0);
+	if (!dsw_buf_cache)
+		return -ENOMEM;
+	dsw_buf_pool = mempool_create_slab_pool(DSW_BUF_MEMPOOL_MIN,
+						dsw_buf_cache);
+	if (!dsw_buf_pool) {
+		kmem_cache_destroy(dsw_buf_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * dsw_bounce_cache_exit() - destroy the descriptor cache and reserve
+ */
+void dsw_bounce_cache_exit(void)
+{
+	mempool_destroy(dsw_buf_pool);
+	kmem_cache_destroy(dsw_buf_cache);
+}

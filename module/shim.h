@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef DSW_SHIM_H
+#define DSW_SHIM_H
+
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+/**
+ * struct dsw_pcpu_stats - hot-path counters, one copy per CPU
+ * @maps: mapping requests (each scatterlist entry counts as one)
+ * @direct: mappings the device reaches without bouncing
+ * @static_hits: mappings bounced by the kernel's static swiotlb
+ * @dynamic: mappings bounced through the device's dynamic buffers
+ * @failures: mappings that failed
+ */
+struct dsw_pcpu_stats {
+	u64 maps;
+	u64 direct;
+	u64 static_hits;
+	u64 dynamic;
+	u64 failures;
+};
+
+/**
+ * struct dsw_shim - dynswiotlb's state for one attached device
+ * @ops: the dma_map_ops installed in @dev; per device so that an op finds
+ *	its shim from get_dma_ops() with container_of(), without a lookup
+ * @dev: the real device (a reference is held by the device registry)
+ * @shadow: a never-registered device mirroring @dev's DMA configuration with
+ *	no dma_map_ops of its own: mapping through it is exactly what the
+ *	kernel would do for @dev without the module (dma-direct and the
+ *	static swiotlb pool).  Every pass-through map, sync and unmap goes
+ *	through it, never through @dev.
+ * @bshadow: another mirror whose coherent mask is @dev's streaming limit,
+ *	used to allocate bounce memory @dev can reach (and, with memory
+ *	encryption, that is decrypted) through dma_alloc_pages()
+ * @scratch: a mirror for probing dma_supported(), under @scratch_lock
+ * @scratch_lock: serialises @scratch
+ * @lock: protects @chunks, their bitmaps, @tree, @bufs and the live counts
+ * @chunks: bounce memory chunks (struct dsw_chunk)
+ * @tree: live dynamic buffers by DMA address (struct dsw_buf)
+ * @bufs: live dynamic buffers, for inspection
+ * @nr_live: number of live dynamic buffers (read without @lock as a hint)
+ * @live_bytes: their mapped bytes
+ * @pool_bytes: bytes of all chunks
+ * @free_bytes: bytes of all chunks not allocated to a buffer
+ * @work: grows the reserve and gives idle chunks back, in process context
+ * @stats: per-CPU counters
+ */
+struct dsw_shim {
+	struct dma_map_ops ops;
+	struct device *dev;
+	struct device shadow;
+	struct device bshadow;
+	struct device scratch;
+	spinlock_t scratch_lock;
+
+	spinlock_t lock;
+	struct list_head chunks;
+	struct rb_root tree;
+	struct list_head bufs;
+	unsigned long nr_live;
+	size_t live_bytes;
+	size_t pool_bytes;
+	size_t free_bytes;
+
+	struct delayed_work work;
+	struct dsw_pcpu_stats __percpu *stats;
+};
+
+/* The shim whose ops @dev uses; only valid inside our dma_map_ops. */
+static inline struct dsw_shim *dsw_shim_of(struct device *dev)
+{
+	return container_of(get_dma_ops(dev), struct dsw_shim, ops);
+}
+
+int dsw_shim_can_attach(struct device *dev);
+struct dsw_shim *dsw_shim_create(struct device *dev);
+void dsw_shim_destroy(struct dsw_shim *shim);
+
+dma_addr_t dsw_map(struct device *dev, phys_addr_t phys, size_t size,
+		   enum dma_data_direction dir, unsigned long attrs);
+void dsw_unmap(struct device *dev, dma_addr_t dma, size_t size,
+	       enum dma_data_direction dir, unsigned long attrs);
+dma_addr_t dsw_map_resource(struct device *dev, phys_addr_t phys, size_t size,
+			    enum dma_data_direction dir, unsigned long attrs);
+void dsw_unmap_resource(struct device *dev, dma_addr_t dma, size_t size,
+			enum dma_data_direction dir, unsigned long attrs);
+
+#endif /* DSW_SHIM_H */

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Run-time attach and detach, in sysfs (root only):
+ *
+ * /sys/kernel/dynswiotlb/attach (0200)
+ *	Write a device name (as for devices=) to select and attach it now.
+ *	A bound driver is unbound and bound again around the attach.
+ *	Errors: EINVAL (malformed name, or not a DMA device), EEXIST (already
+ *	selected), ENOSPC (32 devices selected), ENODEV (no such device),
+ *	EOPNOTSUPP (a device whose DMA cannot go through the module).
+ *
+ * /sys/kernel/dynswiotlb/detach (0200)
+ *	Write a selected device's name to detach and forget it.  A bound
+ *	driver is unbound and bound again around the detach.
+ *	Errors: EINVAL (malformed name), ENODEV (not selected), EBUSY (the
+ *	device has dynamic buffers mapped).
+ *
+ * Every error also logs one line naming the device and the reason.  The
+ * names are DSW_SYSFS_* in <uapi/linux/dynswiotlb.h>.
+ */
+
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+#include <uapi/linux/dynswiotlb.h>
+
+#include "attach.h"
+#include "params.h"
+#include "sysfs.h"
+
+static struct kobject *dsw_kobj;
+
+static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	char name[DSW_DEV_NAME_MAX + 1];
+	int ret;
+
+	ret = dsw_params_parse_name("attach", buf, count, name);
+	if (!ret)
+		ret = dsw_attach_name(name);
+	return ret ?: count;
+}
+
+static ssize_t detach_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	char name[DSW_DEV_NAME_MAX + 1];
+	int ret;
+
+	ret = dsw_params_parse_name("detach", buf, count, name);
+	if (!ret)
+		ret = dsw_detach_name(name);
+	return ret ?: count;
+}
+
+static struct kobj_attribute dsw_attach_attr = __ATTR_WO(attach);
+static struct kobj_attribute dsw_detach_attr = __ATTR_WO(detach);
+
+static struct attribute *dsw_attrs[] = {
+	&dsw_attach_attr.attr,
+	&dsw_detach_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group dsw_group = {
+	.attrs = dsw_attrs,
+};
+
+/**
+ * dsw_sysfs_init() - create /sys/kernel/dynswiotlb
+ *
+ * Return: 0 or a negative errno.
+ */
+int __init dsw_sysfs_init(void)
+{
+	int ret;
+
+	dsw_kobj = kobject_create_and_add(DSW_SYSFS_DIR, kernel_kobj);
+	if (!dsw_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(dsw_kobj, &dsw_group);
+	if (ret)
+		kobject_put(dsw_kobj);
+	return ret;
+}
+
+/**
+ * dsw_sysfs_exit() - remove /sys/kernel/dynswiotlb
+ *
+ * Waits for running writes.
+ */
+void dsw_sysfs_exit(void)
+{
+	sysfs_remove_group(dsw_kobj, &dsw_group);
+	kobject_put(dsw_kobj);
+}

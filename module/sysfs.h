@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef DSW_SYSFS_H
+#define DSW_SYSFS_H
+
+int dsw_sysfs_init(void);
+void dsw_sysfs_exit(void);
+
+#endif /* DSW_SYSFS_H */
