@@ -829,7 +829,10 @@ static phys_addr_t dsw_t_mmio_range(size_t size)
 	return 0;
 }
 
-/* map_resource: an MMIO address maps to itself, nothing is bounced. */
+/*
+ * map_resource: an MMIO address maps to itself, nothing is bounced.  The
+ * reference device's result goes to status_ref.
+ */
 static int dsw_t_case_resource(struct dsw_t_ctx *x)
 {
 	struct dsw_test_case *c = x->c;
@@ -846,6 +849,13 @@ static int dsw_t_case_resource(struct dsw_t_ctx *x)
 		c->stage = DSW_TEST_STAGE_UNSUPPORTED;
 		return -ENXIO;
 	}
+	/* the kernel's own answer (7.x refuses MMIO under swiotlb=force) */
+	dma = dma_map_resource(dsw_t_ref(), phys, c->size, x->dir, 0);
+	if (dma_mapping_error(dsw_t_ref(), dma))
+		c->status_ref = -ENOMEM;
+	else
+		dma_unmap_resource(dsw_t_ref(), dma, c->size, x->dir, 0);
+
 	dma = dma_map_resource(x->dev, phys, c->size, x->dir, 0);
 	if (dma_mapping_error(x->dev, dma)) {
 		c->stage = DSW_TEST_STAGE_DMA;

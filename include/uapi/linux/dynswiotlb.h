@@ -236,7 +236,7 @@ struct dsw_test_case {
 	__u64 required_mask_ref;	/* ... and the reference device */
 	__u64 max_mapping_size;	/* dma_max_mapping_size() under the case's settings */
 	__u64 opt_mapping_size;	/* dma_opt_mapping_size(), 0 if unavailable */
-	__s32 status_ref;	/* SET_MASK: the reference device's result */
+	__s32 status_ref;	/* SET_MASK, MAP_RESOURCE: the reference device's result */
 	__u32 hog_mappings;	/* HOG: mappings held */
 	__u64 hog_bytes;	/* HOG: bytes held */
 	__u64 out_reserved[4];
