@@ -42,6 +42,7 @@
 #define KIB		1024ULL
 #define SEG_MAX		(256 * KIB)	/* swiotlb: 128 slots of 2 KiB */
 #define SLOT		2048ULL
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum mode { MODE_KERNEL, MODE_STATIC, MODE_DYNAMIC };
 static const char *const mode_name[] = { "kernel", "static", "dynamic" };
@@ -158,22 +159,23 @@ static bool stats_read(struct stats *s)
 	if (!f)
 		return false;
 	while (fscanf(f, "%63s %lld", key, &v) == 2) {
-		if (!strcmp(key, DSW_STAT_MAPS))
-			s->maps = v, n++;
-		else if (!strcmp(key, DSW_STAT_DIRECT))
-			s->direct = v, n++;
-		else if (!strcmp(key, DSW_STAT_STATIC))
-			s->stat = v, n++;
-		else if (!strcmp(key, DSW_STAT_DYNAMIC))
-			s->dyn = v, n++;
-		else if (!strcmp(key, DSW_STAT_FAILURES))
-			s->failures = v, n++;
-		else if (!strcmp(key, DSW_STAT_LIVE_BUFFERS))
-			s->live_buffers = v, n++;
-		else if (!strcmp(key, DSW_STAT_LIVE_BYTES))
-			s->live_bytes = v, n++;
-		else if (!strcmp(key, DSW_STAT_POOL_BYTES))
-			s->pool_bytes = v, n++;
+		static const char *const keys[] = {
+			DSW_STAT_MAPS, DSW_STAT_DIRECT, DSW_STAT_STATIC,
+			DSW_STAT_DYNAMIC, DSW_STAT_FAILURES, DSW_STAT_LIVE_BUFFERS,
+			DSW_STAT_LIVE_BYTES, DSW_STAT_POOL_BYTES,
+		};
+		long long *const vals[] = {
+			&s->maps, &s->direct, &s->stat, &s->dyn, &s->failures,
+			&s->live_buffers, &s->live_bytes, &s->pool_bytes,
+		};
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+			if (!strcmp(key, keys[i])) {
+				*vals[i] = v;
+				n++;
+			}
+		}
 	}
 	fclose(f);
 	s->ok = n == 8;
@@ -258,8 +260,11 @@ static void describe(const struct spec *s, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s", op_name[s->op]);
 
-#define ADD(...) do { if (n >= 0 && (size_t)n < len) \
-	n += snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
+#define ADD(...)							\
+	do {								\
+		if (n >= 0 && (size_t)n < len)				\
+			n += snprintf(buf + n, len - n, __VA_ARGS__);	\
+	} while (0)
 	if (op_has_dir(s->op))
 		ADD(" %s", dir_name(s->dir));
 	if (s->size)
@@ -738,7 +743,7 @@ static void run_invalid(void)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
 		struct dsw_test_case c = t[i].c;
 		char name[128];
 		int ret;
@@ -811,7 +816,7 @@ static void run_matrix(void)
 
 	/* map_page / map_single, every direction, sizes and offsets */
 	for (d = 0; d < 3; d++)
-		for (i = 0; i < sizeof(single) / sizeof(single[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(single); i++)
 			add(P, dirs[d], single[i].size, single[i].off, 0, 0, 0, 0, 0, 0);
 	for (d = 0; d < 3; d++) {
 		add(S, dirs[d], 1, 0, 0, 0, 0, 0, 0, 0);
@@ -890,7 +895,7 @@ static void run_matrix(void)
 	/* scatterlists */
 	for (k = DSW_TEST_OP_MAP_SG; k <= DSW_TEST_OP_MAP_SGTABLE; k++) {
 		for (d = 0; d < 3; d++)
-			for (i = 0; i < sizeof(sgs) / sizeof(sgs[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(sgs); i++)
 				add(k, dirs[d], sgs[i].size, sgs[i].off, sgs[i].nents,
 				    0, 0, 0, 0, 0);
 		add(k, B, 10000, 1, 5, DSW_TEST_F_CHAINED, 0, 0, 0, 0);

@@ -68,7 +68,11 @@ static int dsw_t_set_min_align(struct device *dev, unsigned int mask)
 
 static bool dsw_t_have_min_align(void)
 {
-	return IS_ENABLED(DSW_T_HAVE_MIN_ALIGN);
+#ifdef DSW_T_HAVE_MIN_ALIGN
+	return true;
+#else
+	return false;
+#endif
 }
 
 /* The kernel's swiotlb can bounce for @dev (a pool exists and is usable). */
@@ -86,6 +90,7 @@ static bool dsw_t_swiotlb_can_bounce(struct device *dev)
 #endif
 }
 
+/* dma_opt_mapping_size(), or 0 where the kernel has none. */
 static size_t dsw_t_opt_mapping_size(struct device *dev)
 {
 #ifdef DSW_T_HAVE_OPT_SIZE
@@ -174,7 +179,7 @@ static struct device *dsw_t_ref(void)
 
 static bool dsw_t_attached(struct device *dev)
 {
-	return get_dma_ops(dev) != NULL;
+	return !!get_dma_ops(dev);
 }
 
 static u64 dsw_t_stream_limit(struct device *dev)
@@ -894,7 +899,8 @@ static int dsw_t_alloc_spans(struct dsw_t_ctx *x, void *cpu, dma_addr_t dma,
 	x->dsp[0].len = c->size;
 	c->dma_addr = dma;
 	c->mapped_nents = 1;
-	c->seg_min = c->seg_max = c->size;
+	c->seg_min = c->size;
+	c->seg_max = c->size;
 	if (cpu && virt_addr_valid(cpu))
 		c->phys = virt_to_phys(cpu);
 	x->dsp[0].va = dsw_t_dev_va(x, dma, c->size, limit, 0);
@@ -1037,7 +1043,8 @@ static int dsw_t_case_noncontig(struct dsw_t_ctx *x)
 	x->ncpu = 1;
 	x->cpu[0].va = va;
 	x->cpu[0].len = size;
-	c->seg_min = c->seg_max = size;
+	c->seg_min = size;
+	c->seg_max = size;
 	c->mapped_nents = sgt->nents;
 	c->dma_addr = sg_dma_address(sgt->sgl);
 	for_each_sgtable_dma_sg(sgt, sg, i) {
@@ -1455,7 +1462,7 @@ static void dsw_t_info(struct dsw_test_case *c, struct device *dev)
 		c->info_flags |= DSW_TEST_INFO_MIN_ALIGN;
 	if (DSW_T_HAVE_NONCONTIG_API)
 		c->info_flags |= DSW_TEST_INFO_NONCONTIG;
-	if (IS_ENABLED(DSW_T_HAVE_OPT_SIZE))
+	if (dsw_t_opt_mapping_size(dev))
 		c->info_flags |= DSW_TEST_INFO_OPT_SIZE;
 	if (dsw_t_hog.page)
 		c->info_flags |= DSW_TEST_INFO_HOGGED;
