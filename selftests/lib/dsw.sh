@@ -67,7 +67,9 @@ dsw_stat() {
 # built in on some kernels).
 dsw_load_drivers() {
 	modprobe virtio_pci 2>/dev/null
-	modprobe virtio_blk && modprobe nvme
+	modprobe virtio_blk && modprobe nvme || return 1
+	dsw_probe "$DSW_VIRTIO_BDF"
+	dsw_probe "$DSW_NVME_BDF"
 }
 
 # dsw_wait_dev PATH [SECONDS]: wait for a block device node to appear.
@@ -108,4 +110,28 @@ dsw_io_verify() {
 	_rc=0
 	for _p in $_pids; do wait "$_p" || _rc=1; done
 	return $_rc
+}
+
+DSW_SYSFS=/sys/kernel/dynswiotlb
+
+# dsw_unbind BDF: unbind whatever driver is bound to a PCI device.
+dsw_unbind() {
+	[ -e "/sys/bus/pci/devices/$1/driver" ] &&
+		echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	return 0
+}
+
+# dsw_probe BDF: let the PCI core bind a driver to an unbound device
+# (virtio_pci is built in on 6.12+: unbinding it leaves the device idle).
+dsw_probe() {
+	[ -e "/sys/bus/pci/devices/$1/driver" ] ||
+		echo "$1" >/sys/bus/pci/drivers_probe
+	return 0
+}
+
+# dsw_write FILE VALUE: write VALUE (no newline added) to a sysfs file;
+# prints the error (with its errno text) on failure. (busybox's printf
+# does not report write errors; its echo does.)
+dsw_write() {
+	echo -n "$2" 2>&1 >"$1"
 }
