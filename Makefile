@@ -47,4 +47,7 @@ dkms-install:
 check:
 	selftests/qemu/run.sh
 
-.PHONY: all module clean install dkms-sources dkms-install check
+demo:
+	selftests/qemu/demo.sh
+
+.PHONY: all module clean install dkms-sources dkms-install check demo

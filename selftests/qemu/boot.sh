@@ -40,6 +40,7 @@ truncate -s "${DSW_DISK_SIZE:-1G}" "$out/vda.img" "$out/nvme.img"
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
 [ -n "${DSW_TESTS:-}" ] && append+=" dsw.tests=$DSW_TESTS"
+[ -n "${DSW_DEMO:-}" ] && append+=" dsw.demo=$DSW_DEMO"
 append+=" ${DSW_APPEND:-}"
 
 console="$out/$name.console"

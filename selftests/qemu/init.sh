@@ -8,6 +8,7 @@
 # Kernel command line knobs:
 #   dsw.timeout=SECONDS  guest watchdog (default 600)
 #   dsw.tests=a,b        run only these selftests (default: all)
+#   dsw.demo=MODE        run the demo (selftests/demo.sh MODE) instead
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 
@@ -21,10 +22,12 @@ echo 1 >/proc/sys/kernel/sysrq
 
 timeout=600
 tests=
+demo=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	dsw.timeout=*) timeout=${arg#dsw.timeout=} ;;
 	dsw.tests=*) tests=$(echo "${arg#dsw.tests=}" | tr , ' ') ;;
+	dsw.demo=*) demo=${arg#dsw.demo=} ;;
 	esac
 done
 
@@ -51,8 +54,13 @@ wd=$!
 
 marker "DSW-BOOTED $(uname -r)"
 cd /selftests
-# KTAP goes to the console and, unspliced by printk, to the marker port.
-./run_tests.sh $tests 2>&1 | tee /dev/ttyS1
+if [ -n "$demo" ]; then
+	echo 4 >/proc/sys/kernel/printk	# keep the demo's output readable
+	./demo.sh "$demo" 2>&1 | tee /dev/ttyS1
+else
+	# KTAP goes to the console and, unspliced by printk, to the marker port.
+	./run_tests.sh $tests 2>&1 | tee /dev/ttyS1
+fi
 kill $wd 2>/dev/null
 marker "DSW-DONE"
 sync
