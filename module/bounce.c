@@ -44,7 +44,7 @@
 #include "shim.h"
 
 #define DSW_SLOT_SHIFT		9
-#define DSW_SLOT_SIZE		(1UL << DSW_SLOT_SHIFT)
+#define DSW_SLOT_SIZE		BIT(DSW_SLOT_SHIFT)
 
 /* Defaults (per-device knobs come later). */
 #define DSW_CHUNK_SIZE		SZ_1M

@@ -28,8 +28,9 @@ struct dsw_pcpu_stats {
 
 /**
  * struct dsw_shim - dynswiotlb's state for one attached device
- * @ops: the dma_map_ops installed in @dev; per device so that an op finds
- *	its shim from get_dma_ops() with container_of(), without a lookup
+ * @ops: the dma_map_ops installed in @dev; a per-device copy, not const,
+ *	so that an op finds its shim from get_dma_ops() with container_of()
+ *	instead of a lookup
  * @dev: the real device (a reference is held by the device registry)
  * @shadow: a never-registered device mirroring @dev's DMA configuration with
  *	no dma_map_ops of its own: mapping through it is exactly what the
@@ -58,9 +59,9 @@ struct dsw_shim {
 	struct device shadow;
 	struct device bshadow;
 	struct device scratch;
-	spinlock_t scratch_lock;
+	spinlock_t scratch_lock;	/* serialises @scratch */
 
-	spinlock_t lock;
+	spinlock_t lock;		/* chunks, tree, bufs, counts */
 	struct list_head chunks;
 	struct rb_root tree;
 	struct list_head bufs;

@@ -209,7 +209,7 @@ static inline void dsw_fwd_unmap(struct device *dev, dma_addr_t dma,
 #ifdef DSW_HAVE_MAP_SG_ERRNO
 #define DSW_MAP_SG_ERROR(err)	(err)
 #else
-#define DSW_MAP_SG_ERROR(err)	0
+#define DSW_MAP_SG_ERROR(err)	((void)(err), 0)
 #endif
 
 /*
