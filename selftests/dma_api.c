@@ -4,6 +4,8 @@
  * print one KTAP result per case (run by dma_api.sh inside the guests).
  *
  *	dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]
+ *	dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED]
+ *	dma_api --release | --hog | --unhog
  *
  * The module checks the data of each case (every byte); this program checks
  * which path carried it:
@@ -22,6 +24,21 @@
  * In the attached modes every mapping must succeed, the debugfs counters of
  * dynswiotlb must move by exactly the expected amounts around each case,
  * and no dynamic buffer may remain live after it.
+ *
+ * The other modes run one operation for a shell test and print one line:
+ *
+ *   --hold N --size BYTES   keep N streaming mappings of BYTES each of the
+ *            device under test (DSW_TEST_OP_HOLD; --dir defaults to bidi)
+ *            until --release, the driver's unbind or the module's unload:
+ *            "held N mappings of BYTES bytes (DIR), first dma 0x..., K bounced"
+ *   --release  "released N mappings"
+ *   --hog    fill the kernel's swiotlb pool through the reference device,
+ *            so that bounced mappings of the device under test go dynamic:
+ *            "hogged N mappings, B bytes"
+ *   --unhog  "unhogged"
+ *
+ * They exit 0 on success, 1 on failure and 4 when the setup cannot do it
+ * (--hog without swiotlb=force), with the reason on stderr; 2 on bad usage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -207,6 +224,8 @@ static const char *const op_name[DSW_TEST_OP_NR] = {
 	[DSW_TEST_OP_MMAP_CHECK] = "mmap_check",
 	[DSW_TEST_OP_HOG] = "hog",
 	[DSW_TEST_OP_UNHOG] = "unhog",
+	[DSW_TEST_OP_HOLD] = "hold",
+	[DSW_TEST_OP_RELEASE] = "release",
 };
 
 static const char *const chk_name[DSW_TEST_CHK_NR] = {
@@ -740,6 +759,17 @@ static void run_invalid(void)
 		{ "min_align_mask 0x1ffff", { .op = DSW_TEST_OP_MAP_PAGE, .size = 1, .min_align_mask = 0x1ffff } },
 		{ "reserved[1] set", { .op = DSW_TEST_OP_INFO, .reserved = { 0, 1 } } },
 		{ "in_reserved set", { .op = DSW_TEST_OP_INFO, .in_reserved = 1 } },
+		{ "hold of 0 buffers", { .op = DSW_TEST_OP_HOLD, .size = 4096 } },
+		{ "hold of too many buffers", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = DSW_TEST_MAX_HOLD + 1 } },
+		{ "hold of 0 bytes", { .op = DSW_TEST_OP_HOLD, .nents = 1 } },
+		{ "hold over the size limit", { .op = DSW_TEST_OP_HOLD, .size = DSW_TEST_MAX_SIZE + 1, .nents = 1 } },
+		{ "hold with a mask", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .dma_bits = 32 } },
+		{ "hold with min_align_mask", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .min_align_mask = 4095 } },
+		{ "hold with a flag", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .flags = DSW_TEST_F_SYNC } },
+		{ "hold at an offset", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .offset = 1 } },
+		{ "hold in direction 3", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .dir = 3 } },
+		{ "release with a size", { .op = DSW_TEST_OP_RELEASE, .size = 1 } },
+		{ "release with nents", { .op = DSW_TEST_OP_RELEASE, .nents = 1 } },
 	};
 	unsigned int i;
 
@@ -970,18 +1000,157 @@ static void run_noncontig(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]\n");
+	fprintf(stderr,
+		"usage: dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]\n"
+		"       dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED]\n"
+		"       dma_api --release | --hog | --unhog\n");
 	return 2;
+}
+
+/* ----- one operation for a shell test (--hold, --release, --hog, --unhog) ----- */
+
+/* Parse a whole decimal or 0x number into *v; false if not one. */
+static bool parse_ull(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return !errno && !*end;
+}
+
+/* Run one case; 0, or the exit code after a message on stderr. */
+static int one_op(struct dsw_test_case *c)
+{
+	const char *what = op_name[c->op];
+	int ret;
+
+	ctl = open(CTL_PATH, O_RDWR);
+	if (ctl < 0) {
+		fprintf(stderr, "dma_api: %s: %s (is dynswiotlb_test loaded?)\n",
+			CTL_PATH, strerror(errno));
+		return 1;
+	}
+	ret = run_ioctl(c);
+	if (ret) {
+		fprintf(stderr, "dma_api: %s: ioctl: %s\n", what, strerror(-ret));
+		return 1;
+	}
+	if (!c->status)
+		return 0;
+	if (c->op == DSW_TEST_OP_HOG && c->status == -EOPNOTSUPP) {
+		fprintf(stderr, "dma_api: hog: the reference device does not bounce (swiotlb not forced): nothing to fill\n");
+		return 4;
+	}
+	if (c->op == DSW_TEST_OP_HOLD && c->status == -EBUSY) {
+		fprintf(stderr, "dma_api: hold: mappings are already held (dma_api --release first)\n");
+		return 1;
+	}
+	if (c->op == DSW_TEST_OP_HOLD && c->stage == DSW_TEST_STAGE_DMA) {
+		fprintf(stderr, "dma_api: hold: mapping %u of %u failed (%s); nothing held\n",
+			c->mapped_nents + 1, c->nents, strerror(-c->status));
+		return 1;
+	}
+	fprintf(stderr, "dma_api: %s: %s (%s)%s\n", what, strerror(-c->status),
+		c->stage == DSW_TEST_STAGE_SETUP ? "test setup" :
+		c->stage == DSW_TEST_STAGE_DMA ? "DMA API" : "stage ?",
+		c->op == DSW_TEST_OP_HOLD ? "; nothing held" : "");
+	return 1;
+}
+
+static int run_hold(unsigned long long n, unsigned long long size,
+		    unsigned int dir, unsigned long long seed)
+{
+	struct dsw_test_case c = {
+		.op = DSW_TEST_OP_HOLD, .dir = dir, .size = size,
+		.nents = (unsigned int)n, .seed = seed,
+	};
+	int ret;
+
+	if (!n || n > DSW_TEST_MAX_HOLD || !size || size > DSW_TEST_MAX_SIZE) {
+		fprintf(stderr, "dma_api: --hold 1..%u, --size 1..%u\n",
+			DSW_TEST_MAX_HOLD, DSW_TEST_MAX_SIZE);
+		return 2;
+	}
+	ret = one_op(&c);
+	if (ret)
+		return ret;
+	if (c.fail_check || c.mapped_nents != n) {
+		struct dsw_test_case r = { .op = DSW_TEST_OP_RELEASE };
+
+		fprintf(stderr, "dma_api: hold: %u of %llu mapped; check failed: %s: %llu bad, first at %lld; released\n",
+			c.mapped_nents, n,
+			c.fail_check < DSW_TEST_CHK_NR ? chk_name[c.fail_check] : "?",
+			(unsigned long long)c.mismatches, (long long)c.first_bad);
+		run_ioctl(&r);
+		return 1;
+	}
+	printf("held %u mappings of %llu bytes (%s), first dma %#llx, %u bounced\n",
+	       c.mapped_nents, size, dir == DSW_TEST_DIR_BIDIR ? "bidi" :
+	       dir_name(dir), (unsigned long long)c.dma_addr, c.bounced);
+	return 0;
+}
+
+static int run_one(unsigned int op)
+{
+	struct dsw_test_case c = { .op = op };
+	int ret = one_op(&c);
+
+	if (ret)
+		return ret;
+	if (op == DSW_TEST_OP_RELEASE)
+		printf("released %u mappings\n", c.mapped_nents);
+	else if (op == DSW_TEST_OP_HOG)
+		printf("hogged %u mappings, %llu bytes\n", c.hog_mappings,
+		       (unsigned long long)c.hog_bytes);
+	else
+		printf("unhogged\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	bool have_mode = false, hogged = false;
+	unsigned long long hold_n = 0, hold_size = 0, seed = 0x401d;
+	bool have_mode = false, hogged = false, have_size = false;
+	bool have_opt = false;
+	unsigned int one = 0, dir = DSW_TEST_DIR_BIDIR;
 	struct stats st;
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--expect") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--hold") && i + 1 < argc && !one) {
+			one = DSW_TEST_OP_HOLD;
+			if (!parse_ull(argv[++i], &hold_n))
+				return usage();
+		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+			have_size = true;
+			if (!parse_ull(argv[++i], &hold_size))
+				return usage();
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+			have_opt = true;
+			if (!parse_ull(argv[++i], &seed))
+				return usage();
+		} else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
+			const char *d = argv[++i];
+
+			have_opt = true;
+			if (!strcmp(d, "bidi") || !strcmp(d, "bidir"))
+				dir = DSW_TEST_DIR_BIDIR;
+			else if (!strcmp(d, "to"))
+				dir = DSW_TEST_DIR_TO_DEVICE;
+			else if (!strcmp(d, "from"))
+				dir = DSW_TEST_DIR_FROM_DEVICE;
+			else
+				return usage();
+		} else if (!strcmp(argv[i], "--release") && !one) {
+			one = DSW_TEST_OP_RELEASE;
+		} else if (!strcmp(argv[i], "--hog") && !one) {
+			one = DSW_TEST_OP_HOG;
+		} else if (!strcmp(argv[i], "--unhog") && !one) {
+			one = DSW_TEST_OP_UNHOG;
+		} else if (!strcmp(argv[i], "--expect") && i + 1 < argc) {
 			const char *m = argv[++i];
 
 			have_mode = true;
@@ -1001,7 +1170,18 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (!have_mode)
+	if (one) {
+		bool hold = one == DSW_TEST_OP_HOLD;
+
+		/* --size, --dir and --seed go with --hold only */
+		if (have_mode || filter || list_only || hold != have_size ||
+		    (!hold && have_opt))
+			return usage();
+		if (hold)
+			return run_hold(hold_n, hold_size, dir, seed);
+		return run_one(one);
+	}
+	if (!have_mode || have_size || have_opt)
 		return usage();
 	if (list_only) {
 		run_info();

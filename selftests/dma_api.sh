@@ -10,6 +10,10 @@
 #            usable: bounced mappings that fit go to the pool;
 #   dynamic  attached, the pool filled through dynswiotlb_test.1 (or absent,
 #            e.g. swiotlb=noforce): every bounced mapping is dynamic.
+#   hold     (forced swiotlb only) the pool hogged, dma_api --hold keeps
+#            dynamic mappings across processes: live_buffers follows
+#            --hold and --release; unbinding the test driver, and unloading
+#            the test module, release what is held.
 # Then everything is unloaded.
 cd "$(dirname "$0")" || exit 1
 . ./lib/ktap.sh
@@ -17,6 +21,7 @@ cd "$(dirname "$0")" || exit 1
 
 DEV=dynswiotlb_test.0
 STATS=$DSW_DEBUGFS/$DEV/stats
+DRV=/sys/bus/platform/drivers/dynswiotlb_test
 
 test_loaded() {
 	[ -d /sys/module/dynswiotlb_test ]
@@ -70,6 +75,71 @@ run_mode() {
 	esac
 }
 
+# live_is N: dynswiotlb's live_buffers of the device under test is N
+live_is() {
+	got=$(sed -n 's/^live_buffers //p' "$STATS" 2>&1)
+	[ "$got" = "$1" ] || { echo "live_buffers ${got:-missing}, expected $1"; return 1; }
+}
+
+# no_leak_warning: dynswiotlb logged no mappings left behind since dsw_mark
+no_leak_warning() {
+	if dsw_log_since | grep 'still mapped'; then
+		return 1
+	fi
+	return 0
+}
+
+# hold_ok NAME ARGS...: one result from dma_api ARGS, its line in the name
+hold_ok() {
+	_name=$1
+	shift
+	if _out=$(./dma_api "$@" 2>&1); then
+		ktap_ok "$_name ($_out)"
+	else
+		ktap_fail "$_name" "$_out"
+		return 1
+	fi
+}
+
+# Streaming mappings held across processes (the pool hogged: dynamic).
+# Leaves 8 mappings and the hog held, for the module's unload to release.
+run_hold() {
+	_out=$(./dma_api --hog 2>&1)
+	case $? in
+	0) ktap_ok "hold: fill the swiotlb pool ($_out)" ;;
+	4)
+		ktap_skip "hold: held mappings across processes" "$_out"
+		return
+		;;
+	*)
+		ktap_fail "hold: fill the swiotlb pool" "$_out"
+		return
+		;;
+	esac
+	dsw_mark
+	hold_ok "hold: 8 x 64 KiB" --hold 8 --size 65536 &&
+		ktap_check "hold: live_buffers 8 while held" live_is 8
+	if _out=$(./dma_api --hold 1 --size 4096 2>&1); then
+		ktap_fail "hold: a second hold is refused" "$_out"
+	else
+		ktap_ok "hold: a second hold is refused"
+	fi
+	hold_ok "hold: release" --release
+	ktap_check "hold: live_buffers 0 after release" live_is 0
+	hold_ok "hold: release of nothing" --release
+
+	hold_ok "hold: 8 x 64 KiB from the device" --hold 8 --size 65536 --dir from
+	if _out=$(sh -c "echo $DEV >$DRV/unbind" 2>&1); then
+		ktap_check "hold: unbinding the driver releases" live_is 0
+	else
+		ktap_fail "hold: unbind $DEV" "$_out"
+	fi
+	ktap_check "hold: bind $DEV again" sh -c "echo $DEV >$DRV/bind"
+	ktap_check "hold: no mapping left at unbind" no_leak_warning
+	hold_ok "hold: 8 x 64 KiB to the device, for the unload" \
+		--hold 8 --size 65536 --dir to
+}
+
 ktap_begin
 test_unload
 dsw_unload
@@ -102,6 +172,7 @@ if out=$(modprobe dynswiotlb_test 2>&1); then
 	if [ -e "$STATS" ]; then
 		run_mode static
 		run_mode dynamic
+		run_hold
 	else
 		why="$STATS missing: dynswiotlb does not attach dma_map_ops yet"
 		ktap_skip "static: attached, pool usable" "$why"
@@ -110,7 +181,9 @@ if out=$(modprobe dynswiotlb_test 2>&1); then
 else
 	ktap_fail "load dynswiotlb_test with dynswiotlb" "$out"
 fi
+dsw_mark
 ktap_check "unload dynswiotlb_test" test_unload
+ktap_check "no mapping left at unload" no_leak_warning
 ktap_check "unload dynswiotlb" dsw_unload
 if test_loaded || dsw_loaded || lsmod | grep -q '^dynswiotlb'; then
 	ktap_fail "no module left" "$(lsmod)"

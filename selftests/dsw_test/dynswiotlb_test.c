@@ -19,8 +19,11 @@
  * every generation of data is a different pattern (DSW_TEST_PATTERN), so a
  * missing, extra, stale, misplaced or partial copy shows up as bad bytes.
  *
- * Locking: dsw_t_lock serialises the cases, the hog, and the mmap buffer of
- * each open file.
+ * HOLD keeps streaming mappings of the device under test across ioctls,
+ * until RELEASE, the driver's remove() or module exit.
+ *
+ * Locking: dsw_t_lock serialises the cases, the hog, the held mappings,
+ * the devices' bound state and the mmap buffer of each open file.
  */
 
 #include <linux/debugfs.h>
@@ -106,6 +109,22 @@ static size_t dsw_t_opt_mapping_size(struct device *dev)
 #define DSW_T_HAVE_NONCONTIG_API	0
 #endif
 
+/* platform_driver.remove: int before 6.11, void since. */
+static void dsw_t_remove_dev(struct platform_device *pdev);
+
+#ifdef DSW_T_REMOVE_INT
+static int dsw_t_remove(struct platform_device *pdev)
+{
+	dsw_t_remove_dev(pdev);
+	return 0;
+}
+#else
+static void dsw_t_remove(struct platform_device *pdev)
+{
+	dsw_t_remove_dev(pdev);
+}
+#endif
+
 /* ===== End of compat ===== */
 
 #define DSW_T_GEN_A	0	/* CPU data at map time */
@@ -124,6 +143,7 @@ static DEFINE_MUTEX(dsw_t_lock);
 static DEFINE_SPINLOCK(dsw_t_irq_lock);
 static struct platform_device *dsw_t_pdev[2];
 static struct device *dsw_t_bound[2];
+static bool dsw_t_probed[2];	/* the driver is bound (the pointer stays) */
 static struct dentry *dsw_t_dir;
 
 /* The hog: mappings of the reference device filling swiotlb. */
@@ -134,6 +154,17 @@ static struct {
 	unsigned int nr;
 	u64 bytes;
 } dsw_t_hog;
+
+/* HOLD: streaming mappings of the device under test kept until RELEASE. */
+static struct {
+	struct page **pages;
+	dma_addr_t *dma;
+	unsigned int npages;	/* allocated */
+	unsigned int nr;	/* mapped */
+	unsigned int order;
+	size_t size;
+	enum dma_data_direction dir;
+} dsw_t_held;
 
 /* A contiguous piece of the case's byte stream, as the CPU or device sees it. */
 struct dsw_t_span {
@@ -1180,6 +1211,10 @@ static int dsw_t_hog_fill(struct dsw_test_case *c)
 	size_t len = DSW_T_HOG_CHUNK;
 	dma_addr_t dma;
 
+	if (!dsw_t_probed[1]) {
+		c->stage = DSW_TEST_STAGE_SETUP;
+		return -ENODEV;
+	}
 	if (dsw_t_hog.page)
 		return -EBUSY;
 	dsw_t_hog.page = alloc_pages(GFP_KERNEL | __GFP_NOWARN,
@@ -1212,6 +1247,104 @@ static int dsw_t_hog_fill(struct dsw_test_case *c)
 	c->hog_mappings = dsw_t_hog.nr;
 	c->hog_bytes = dsw_t_hog.bytes;
 	return 0;
+}
+
+/* ----- Hold: streaming mappings of the device under test across cases ----- */
+
+/* Unmap and free everything HOLD keeps; returns how many were mapped. */
+static unsigned int dsw_t_release_held(void)
+{
+	unsigned int i, nr = dsw_t_held.nr;
+
+	for (i = 0; i < dsw_t_held.nr; i++)
+		dma_unmap_page_attrs(dsw_t_dut(), dsw_t_held.dma[i],
+				     dsw_t_held.size, dsw_t_held.dir, 0);
+	for (i = 0; dsw_t_held.pages && i < dsw_t_held.npages; i++)
+		__free_pages(dsw_t_held.pages[i], dsw_t_held.order);
+	kfree(dsw_t_held.pages);
+	kfree(dsw_t_held.dma);
+	memset(&dsw_t_held, 0, sizeof(dsw_t_held));
+	return nr;
+}
+
+/* Mapping @i just made: bounced?  Does the device see the CPU's data? */
+static void dsw_t_hold_check(struct dsw_t_ctx *x, unsigned int i)
+{
+	size_t size = dsw_t_held.size, pos = (size_t)i * size, bad, first = 0;
+	dma_addr_t dma = dsw_t_held.dma[i];
+	u8 *va;
+
+	if (dma != phys_to_dma(x->dev, page_to_phys(dsw_t_held.pages[i])))
+		x->c->bounced++;
+	va = dsw_t_dev_va(x, dma, size, x->mask, pos);
+	if (!va)
+		return;
+	bad = dsw_t_cmp(va, pos, size, x->seed, DSW_T_GEN_A, &first);
+	dsw_t_bad(x, DSW_TEST_CHK_MAP, first, bad);
+}
+
+/*
+ * c->nents buffers of c->size bytes, each filled with generation A at
+ * stream offset i * size and mapped with dma_map_page_attrs(); kept mapped
+ * until RELEASE.  All or nothing: on failure nothing stays held.
+ */
+static int dsw_t_hold(struct dsw_t_ctx *x)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	struct dsw_test_case *c = x->c;
+	size_t size = c->size;
+	unsigned int i;
+
+	c->stage = DSW_TEST_STAGE_SETUP;
+	if (!dsw_t_probed[0])
+		return -ENODEV;
+	if (dsw_t_held.pages)
+		return -EBUSY;
+	dsw_t_held.pages = kcalloc(c->nents, sizeof(*dsw_t_held.pages),
+				   GFP_KERNEL);
+	dsw_t_held.dma = kcalloc(c->nents, sizeof(*dsw_t_held.dma),
+				 GFP_KERNEL);
+	if (!dsw_t_held.pages || !dsw_t_held.dma)
+		goto nomem;
+	dsw_t_held.order = get_order(size);
+	dsw_t_held.size = size;
+	dsw_t_held.dir = x->dir;
+	for (i = 0; i < c->nents; i++) {
+		struct page *page = alloc_pages(gfp, dsw_t_held.order);
+
+		if (!page)
+			goto nomem;
+		dsw_t_held.pages[dsw_t_held.npages++] = page;
+		dsw_t_fill(page_address(page), (size_t)i * size, size, x->seed,
+			   DSW_T_GEN_A);
+		cond_resched();
+	}
+
+	c->stage = DSW_TEST_STAGE_NONE;
+	for (i = 0; i < c->nents; i++) {
+		dma_addr_t dma = dma_map_page_attrs(x->dev, dsw_t_held.pages[i],
+						    0, size, x->dir, 0);
+
+		if (dma_mapping_error(x->dev, dma)) {
+			c->mapped_nents = dsw_t_release_held();
+			c->stage = DSW_TEST_STAGE_DMA;
+			return -EIO;
+		}
+		dsw_t_held.dma[dsw_t_held.nr++] = dma;
+		dsw_t_hold_check(x, i);
+		cond_resched();
+	}
+	c->mapped_nents = dsw_t_held.nr;
+	c->dma_addr = dsw_t_held.dma[0];
+	c->phys = page_to_phys(dsw_t_held.pages[0]);
+	c->seg_min = size;
+	c->seg_max = size;
+	c->need_sync = dma_need_sync(x->dev, c->dma_addr);
+	return 0;
+
+nomem:
+	dsw_t_release_held();
+	return -ENOMEM;
 }
 
 /* ----- mmap: dma_mmap_coherent of a buffer set up by MMAP_PREPARE ----- */
@@ -1340,6 +1473,7 @@ static bool dsw_t_op_has_dir(u32 op)
 	case DSW_TEST_OP_ALLOC_PAGES:
 	case DSW_TEST_OP_ALLOC_NONCOHERENT:
 	case DSW_TEST_OP_ALLOC_NONCONTIG:
+	case DSW_TEST_OP_HOLD:
 		return true;
 	}
 	return false;
@@ -1352,6 +1486,7 @@ static bool dsw_t_op_has_size(u32 op)
 	case DSW_TEST_OP_SET_MASK:
 	case DSW_TEST_OP_HOG:
 	case DSW_TEST_OP_UNHOG:
+	case DSW_TEST_OP_RELEASE:
 		return false;
 	}
 	return true;
@@ -1404,9 +1539,16 @@ static int dsw_t_validate(const struct dsw_test_case *c)
 		if (!c->nents || c->nents > DSW_TEST_MAX_NENTS ||
 		    c->nents > c->size)
 			return -EINVAL;
+	} else if (op == DSW_TEST_OP_HOLD) {
+		if (!c->nents || c->nents > DSW_TEST_MAX_HOLD)
+			return -EINVAL;
 	} else if (c->nents) {
 		return -EINVAL;
 	}
+	/* held mappings outlive the case's mask and min_align_mask */
+	if ((op == DSW_TEST_OP_HOLD || op == DSW_TEST_OP_RELEASE) &&
+	    (c->dma_bits || c->min_align_mask))
+		return -EINVAL;
 	if (c->flags & DSW_TEST_F_PARTIAL) {
 		if (!c->sync_len || c->sync_offset >= c->size ||
 		    c->sync_len > c->size - c->sync_offset)
@@ -1466,6 +1608,8 @@ static void dsw_t_info(struct dsw_test_case *c, struct device *dev)
 		c->info_flags |= DSW_TEST_INFO_OPT_SIZE;
 	if (dsw_t_hog.page)
 		c->info_flags |= DSW_TEST_INFO_HOGGED;
+	if (dsw_t_held.pages)
+		c->info_flags |= DSW_TEST_INFO_HELD;
 	c->required_mask = dma_get_required_mask(dev);
 	if (c->op != DSW_TEST_OP_SET_MASK)
 		c->required_mask_ref = dma_get_required_mask(ref);
@@ -1573,6 +1717,12 @@ static int dsw_t_run(struct dsw_test_case *c, struct dsw_t_file *f)
 	case DSW_TEST_OP_UNHOG:
 		dsw_t_unhog();
 		break;
+	case DSW_TEST_OP_HOLD:
+		ret = dsw_t_hold(&x);
+		break;
+	case DSW_TEST_OP_RELEASE:
+		c->mapped_nents = dsw_t_release_held();
+		break;
 	}
 	if (ret && !c->stage)
 		c->stage = DSW_TEST_STAGE_SETUP;
@@ -1654,12 +1804,28 @@ static int dsw_t_probe(struct platform_device *pdev)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
+	mutex_lock(&dsw_t_lock);
 	dsw_t_bound[pdev->id] = &pdev->dev;
+	dsw_t_probed[pdev->id] = true;
+	mutex_unlock(&dsw_t_lock);
 	return 0;
+}
+
+/* Unbound (or unregistered): release what is mapped through the device. */
+static void dsw_t_remove_dev(struct platform_device *pdev)
+{
+	mutex_lock(&dsw_t_lock);
+	if (&pdev->dev == dsw_t_dut())
+		dsw_t_release_held();
+	else
+		dsw_t_unhog();
+	dsw_t_probed[pdev->id] = false;
+	mutex_unlock(&dsw_t_lock);
 }
 
 static struct platform_driver dsw_t_driver = {
 	.probe = dsw_t_probe,
+	.remove = dsw_t_remove,
 	.driver = {
 		.name = DSW_TEST_MODULE_NAME,
 	},
@@ -1722,6 +1888,7 @@ static void __exit dsw_t_exit(void)
 	/* no file is open: each holds a module reference */
 	debugfs_remove_recursive(dsw_t_dir);
 	mutex_lock(&dsw_t_lock);
+	dsw_t_release_held();
 	dsw_t_unhog();
 	mutex_unlock(&dsw_t_lock);
 	dsw_t_devices_unregister();

@@ -142,7 +142,32 @@
 #define DSW_TEST_OP_MMAP_CHECK		15	/* check what userspace wrote through mmap */
 #define DSW_TEST_OP_HOG			16	/* fill the swiotlb pool via the ref device */
 #define DSW_TEST_OP_UNHOG		17	/* release the hog's mappings */
-#define DSW_TEST_OP_NR			18
+#define DSW_TEST_OP_HOLD		18	/* map nents buffers and keep them mapped */
+#define DSW_TEST_OP_RELEASE		19	/* unmap what HOLD keeps mapped */
+#define DSW_TEST_OP_NR			20
+
+/*
+ * HOLD keeps streaming mappings of the device under test alive across
+ * ioctls (and so across processes): it allocates @nents page-aligned
+ * buffers of @size bytes (1..DSW_TEST_MAX_SIZE), fills them with
+ * generation 0 of the case's pattern at stream offsets i * @size, maps each
+ * with dma_map_page_attrs(@dir) and checks that the device sees the data.
+ * 1 <= @nents <= DSW_TEST_MAX_HOLD; offset, flags, dma_bits and
+ * min_align_mask must be 0 (the mappings outlive the case's settings).
+ * Result: mapped_nents buffers mapped, dma_addr and phys of the first,
+ * bounced of them not at their buffer's address, fail_check and mismatches
+ * as for the map ops (the mappings are kept even then).  status EBUSY
+ * (stage SETUP) if mappings are already held, ENODEV if the device under
+ * test has no driver bound; ENOMEM (stage SETUP) if a buffer cannot be
+ * allocated, EIO (stage DMA) if a mapping fails: then nothing is held, and
+ * mapped_nents says how many had been mapped before.
+ *
+ * RELEASE (no input but op) unmaps and frees everything held, reporting
+ * the count in mapped_nents; nothing held is not an error.  Unbinding the
+ * driver from the device under test, and unloading the module, release too.
+ * The hog (HOG/UNHOG) is likewise released when the driver is unbound from
+ * the reference device.
+ */
 
 /* Directions (dsw_test_case.dir), the values of enum dma_data_direction. */
 #define DSW_TEST_DIR_BIDIR		0
@@ -163,6 +188,7 @@
 #define DSW_TEST_MAX_SIZE	(2U << 20)	/* bytes per case */
 #define DSW_TEST_MAX_RESOURCE	(64U << 10)	/* bytes of a map_resource case */
 #define DSW_TEST_MAX_NENTS	2048U		/* scatterlist entries */
+#define DSW_TEST_MAX_HOLD	256U		/* buffers HOLD maps */
 #define DSW_TEST_MAX_ALIGN_MASK	0xffffU		/* largest min_align_mask */
 #define DSW_TEST_MIN_MAP_BITS	32U		/* smallest dma_bits but for SET_MASK */
 
@@ -204,6 +230,7 @@
 #define DSW_TEST_INFO_NONCONTIG	(1U << 4)	/* dma_alloc_noncontiguous available */
 #define DSW_TEST_INFO_OPT_SIZE	(1U << 5)	/* dma_opt_mapping_size available */
 #define DSW_TEST_INFO_HOGGED	(1U << 6)	/* the hog holds mappings */
+#define DSW_TEST_INFO_HELD	(1U << 7)	/* HOLD mappings are held */
 
 /*
  * Byte @off of pattern generation @gen of a case seeded with @seed.  Any two
@@ -217,10 +244,10 @@ struct dsw_test_case {
 	/* In. */
 	__u32 op;		/* DSW_TEST_OP_* */
 	__u32 dir;		/* DSW_TEST_DIR_*; 0 for ops without a direction */
-	__u64 size;		/* bytes; 0 for INFO, SET_MASK, HOG, UNHOG */
+	__u64 size;		/* bytes; 0 for INFO, SET_MASK, HOG, UNHOG, RELEASE */
 	__u64 seed;		/* pattern seed */
 	__u32 offset;		/* offset in the first page (map ops), < page size */
-	__u32 nents;		/* scatterlist entries (sg ops), else 0 */
+	__u32 nents;		/* scatterlist entries (sg ops), buffers (HOLD), else 0 */
 	__u32 flags;		/* DSW_TEST_F_*, as allowed for the op */
 	__u32 dma_bits;		/* 0: 64-bit mask; else the case's mask width */
 	__u32 min_align_mask;	/* 0 or 2^n - 1 <= DSW_TEST_MAX_ALIGN_MASK */
@@ -238,7 +265,7 @@ struct dsw_test_case {
 	__u64 first_bad;	/* offset in the buffer of the first bad byte */
 	__u64 dma_addr;		/* first DMA address */
 	__u64 phys;		/* physical address of the CPU buffer */
-	__u32 mapped_nents;	/* DMA segments */
+	__u32 mapped_nents;	/* DMA segments; HOLD, RELEASE: mappings */
 	__u32 bounced;		/* DMA segments not at their CPU buffer's address */
 	__u32 unreachable;	/* CPU segments beyond the case's DMA mask */
 	__u32 need_sync;	/* dma_need_sync() of the first DMA address */
