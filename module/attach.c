@@ -31,7 +31,11 @@
  * the order is device_lock -> dsw_devs_lock, and nothing here calls into
  * the driver core (bus_find_device(), device_release_driver(),
  * device_attach(), put_device() of a last reference...) with dsw_devs_lock
- * held.  Installing and removing ops happens with both held.
+ * held.  Ops are installed and removed with both held, except when a
+ * device has been removed from its bus (REMOVED_DEVICE comes without
+ * device_lock; no driver can bind any more then).  dsw_admin_lock
+ * serialises whole run-time attach and detach operations (sysfs writers on
+ * different open files run concurrently); it is taken before the others.
  */
 
 #include <linux/device.h>
@@ -53,6 +57,7 @@
 
 static LIST_HEAD(dsw_devs);
 static DEFINE_MUTEX(dsw_devs_lock);
+static DEFINE_MUTEX(dsw_admin_lock);
 /* Set once unloading starts: no more installs. */
 static bool dsw_exiting;
 
@@ -130,9 +135,12 @@ refused:
 	return ret;
 }
 
+static void dsw_unpin(struct dsw_dev *dd, bool force);
+
 /*
- * Give the device its original (dma-direct) ops back.  Device lock and
- * registry lock held; no driver may be using the device.
+ * Give the device its original (dma-direct) ops back and drop the pin.
+ * Registry lock held (and device lock, but for a removed device); no
+ * driver may be using the device.
  */
 static void dsw_uninstall(struct dsw_dev *dd)
 {
@@ -147,6 +155,7 @@ static void dsw_uninstall(struct dsw_dev *dd)
 	dd->shim = NULL;
 	dd->state = DSW_DEV_PRESENT;
 	dsw_shim_destroy(shim);
+	dsw_unpin(dd, true);
 	pr_info("%s: detached\n", dd->name);
 }
 
@@ -233,7 +242,6 @@ static struct device *dsw_device_removed(struct device *dev)
 	if (dd) {
 		/* No driver, and the device cannot do DMA any more. */
 		dsw_uninstall(dd);
-		dsw_unpin(dd, true);
 		put = dd->dev;
 		dd->dev = NULL;
 		dd->state = DSW_DEV_PENDING;
@@ -373,15 +381,7 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 	return ret;
 }
 
-/**
- * dsw_attach_name() - select and attach a device at run time
- * @name: canonical device name (dsw_params_parse_name())
- *
- * Context: process context; may unbind and rebind the device's driver.
- * Return: 0; -EEXIST if already selected, -ENOSPC if DSW_MAX_DEVICES are,
- * -ENODEV if there is no such device, or why it cannot be attached.
- */
-int dsw_attach_name(const char *name)
+static int dsw_do_attach_name(const char *name)
 {
 	struct dsw_dev *dd;
 	struct device *dev;
@@ -450,14 +450,24 @@ out_put:
 }
 
 /**
- * dsw_detach_name() - detach and forget a selected device at run time
- * @name: canonical device name
+ * dsw_attach_name() - select and attach a device at run time
+ * @name: canonical device name (dsw_params_parse_name())
  *
  * Context: process context; may unbind and rebind the device's driver.
- * Return: 0; -ENODEV if @name is not selected, -EBUSY while it has dynamic
- * buffers mapped.
+ * Return: 0; -EEXIST if already selected, -ENOSPC if DSW_MAX_DEVICES are,
+ * -ENODEV if there is no such device, or why it cannot be attached.
  */
-int dsw_detach_name(const char *name)
+int dsw_attach_name(const char *name)
+{
+	int ret;
+
+	mutex_lock(&dsw_admin_lock);
+	ret = dsw_do_attach_name(name);
+	mutex_unlock(&dsw_admin_lock);
+	return ret;
+}
+
+static int dsw_do_detach_name(const char *name)
 {
 	struct device *dev = NULL;
 	struct dsw_dev *dd;
@@ -485,6 +495,24 @@ int dsw_detach_name(const char *name)
 	put_device(dd->dev);
 	kfree(dd);
 	return 0;
+}
+
+/**
+ * dsw_detach_name() - detach and forget a selected device at run time
+ * @name: canonical device name
+ *
+ * Context: process context; may unbind and rebind the device's driver.
+ * Return: 0; -ENODEV if @name is not selected, -EBUSY while it has dynamic
+ * buffers mapped.
+ */
+int dsw_detach_name(const char *name)
+{
+	int ret;
+
+	mutex_lock(&dsw_admin_lock);
+	ret = dsw_do_detach_name(name);
+	mutex_unlock(&dsw_admin_lock);
+	return ret;
 }
 
 /* Empty the registry; only when no notifier can run. */
@@ -527,11 +555,12 @@ static void dsw_detach_all(void)
 			return;
 		device_lock(dev);
 		mutex_lock(&dsw_devs_lock);
-		/* A bound driver pins the module: unload cannot get here. */
-		if (!WARN_ON(dev->driver))
-			dsw_uninstall(dd);
-		else
-			dd->shim = NULL;	/* leak rather than pull it away */
+		/*
+		 * A bound driver pins the module, so unload cannot get here
+		 * with one; ops pointing into a freed module would be worse.
+		 */
+		WARN_ON_ONCE(dev->driver);
+		dsw_uninstall(dd);
 		mutex_unlock(&dsw_devs_lock);
 		device_unlock(dev);
 		put_device(dev);
@@ -597,9 +626,13 @@ int __init dsw_attach_init(void)
 	}
 
 	list_for_each_entry(dd, &dsw_devs, node) {
-		if (!dd->dev)
+		mutex_lock(&dsw_devs_lock);
+		dev = get_device(dd->dev);	/* may go away meanwhile */
+		mutex_unlock(&dsw_devs_lock);
+		if (!dev)
 			continue;
-		ret = dsw_attach_present(dd, dd->dev);
+		ret = dsw_attach_present(dd, dev);
+		put_device(dev);
 		if (ret)
 			goto err_detach;
 	}

@@ -87,7 +87,6 @@ struct dsw_chunk {
 /**
  * struct dsw_buf - a live dynamic mapping
  * @rb: in dsw_shim.tree, keyed by @dma
- * @node: in dsw_shim.bufs
  * @dma: the DMA address handed to the driver
  * @orig: physical address of the driver's memory
  * @vaddr: kernel address of the bounce memory at @dma
@@ -101,7 +100,6 @@ struct dsw_chunk {
  */
 struct dsw_buf {
 	struct rb_node rb;
-	struct list_head node;
 	dma_addr_t dma;
 	phys_addr_t orig;
 	void *vaddr;
@@ -232,8 +230,11 @@ static bool dsw_slots_take(struct dsw_shim *shim, struct dsw_buf *b,
 	list_for_each_entry(c, &shim->chunks, node) {
 		if (only && c != only)
 			continue;
-		/* The mask may have shrunk since the chunk was allocated. */
-		if (c->dma + c->size - 1 > limit)
+		/*
+		 * The mask may have shrunk since the chunk was allocated; and
+		 * slot alignment is relative to the chunk's start.
+		 */
+		if (c->dma + c->size - 1 > limit || (c->dma & (align - 1)))
 			continue;
 		slot = dsw_chunk_find(c, nslots, align_slots, need, boundary);
 		if (slot < 0)
@@ -305,17 +306,28 @@ static u8 dsw_context(void)
 	return DSW_CTX_TASK;
 }
 
-/* Chunk size for a buffer needing @need bytes at @align. */
+/*
+ * Chunk size for a buffer needing @need bytes at @align: chunks are
+ * naturally aligned, so a power of two covering both suffices.
+ */
 static size_t dsw_chunk_size_for(size_t need, unsigned long align)
 {
-	size_t size = roundup_pow_of_two(need + align - DSW_SLOT_SIZE);
+	size_t size = roundup_pow_of_two(max_t(size_t, need, align));
 
 	return max_t(size_t, size, DSW_CHUNK_SIZE);
 }
 
-static void dsw_kick(struct dsw_shim *shim, unsigned long delay)
+/* Refill the reserve now. */
+static void dsw_kick_grow(struct dsw_shim *shim)
 {
-	mod_delayed_work(system_wq, &shim->work, delay);
+	mod_delayed_work(system_wq, &shim->work, 0);
+}
+
+/* Look for idle chunks later; an already pending run is not postponed. */
+static void dsw_kick_shrink(struct dsw_shim *shim)
+{
+	queue_delayed_work(system_wq, &shim->work,
+			   msecs_to_jiffies(DSW_SHRINK_DELAY_MS));
 }
 
 /**
@@ -367,7 +379,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 				    GFP_NOWAIT);
 		if (!c) {
 			mempool_free(b, dsw_buf_pool);
-			dsw_kick(shim, 0);
+			dsw_kick_grow(shim);
 			return DMA_MAPPING_ERROR;
 		}
 		spin_lock_irqsave(&shim->lock, flags);
@@ -391,13 +403,12 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 
 	spin_lock_irqsave(&shim->lock, flags);
 	dsw_tree_insert(shim, b);
-	list_add_tail(&b->node, &shim->bufs);
 	shim->nr_live++;
 	shim->live_bytes += size;
 	refill = shim->free_bytes < DSW_RESERVE_BYTES;
 	spin_unlock_irqrestore(&shim->lock, flags);
 	if (refill)
-		dsw_kick(shim, 0);
+		dsw_kick_grow(shim);
 	return b->dma;
 }
 
@@ -438,7 +449,6 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 		return false;
 	}
 	rb_erase(&b->rb, &shim->tree);
-	list_del(&b->node);
 	spin_unlock_irqrestore(&shim->lock, flags);
 
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
@@ -454,7 +464,7 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 	spin_unlock_irqrestore(&shim->lock, flags);
 	mempool_free(b, dsw_buf_pool);
 	if (idle)
-		dsw_kick(shim, msecs_to_jiffies(DSW_SHRINK_DELAY_MS));
+		dsw_kick_shrink(shim);
 	return true;
 }
 
@@ -535,7 +545,8 @@ static void dsw_bounce_work(struct work_struct *work)
 	list_for_each_entry_safe(c, tmp, &victims, node)
 		dsw_chunk_free(shim, c);
 	if (next)
-		dsw_kick(shim, max_t(long, (long)(next - jiffies), 1));
+		queue_delayed_work(system_wq, &shim->work,
+				   max_t(long, (long)(next - jiffies), 1));
 }
 
 /**
@@ -552,7 +563,6 @@ int dsw_bounce_init(struct dsw_shim *shim)
 
 	spin_lock_init(&shim->lock);
 	INIT_LIST_HEAD(&shim->chunks);
-	INIT_LIST_HEAD(&shim->bufs);
 	shim->tree = RB_ROOT;
 	INIT_DELAYED_WORK(&shim->work, dsw_bounce_work);
 
@@ -567,16 +577,28 @@ int dsw_bounce_init(struct dsw_shim *shim)
 
 /**
  * dsw_bounce_exit() - give back all of a device's bounce memory
- * @shim: the device's shim, with no live dynamic buffer
+ * @shim: the device's shim; its device no longer does DMA
+ *
+ * Buffers still mapped (only when a device went away with mappings its
+ * driver never unmapped) are dropped with their memory.
  *
  * Context: process context.
  */
 void dsw_bounce_exit(struct dsw_shim *shim)
 {
 	struct dsw_chunk *c, *tmp;
+	struct rb_node *n;
 
 	cancel_delayed_work_sync(&shim->work);
-	WARN_ON_ONCE(shim->nr_live);
+	if (shim->nr_live)
+		pr_warn("%s: dropping %lu dynamic buffers its driver left mapped\n",
+			dev_name(shim->dev), shim->nr_live);
+	while ((n = rb_first(&shim->tree))) {
+		rb_erase(n, &shim->tree);
+		mempool_free(rb_entry(n, struct dsw_buf, rb), dsw_buf_pool);
+	}
+	shim->nr_live = 0;
+	shim->live_bytes = 0;
 	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
 		list_del(&c->node);
 		dsw_chunk_free(shim, c);

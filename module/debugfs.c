@@ -8,9 +8,10 @@
  *		<name> <state>\n
  *
  *	<name> is the device name as accepted by devices= (PCI addresses in
- *	lower case); <state> is "present" (the device exists and the module
- *	holds a reference to it) or "pending" (no such device yet; it is
- *	selected when it appears).  The fields are separated by one space.
+ *	lower case); <state> is "attached" (it uses the module's DMA ops),
+ *	"present" (it exists, not attached yet), "refused" (it exists but
+ *	cannot be attached; the log says why) or "pending" (no such device
+ *	yet; it is selected when it appears).  The fields are separated by one space.
  *	The file is empty when no device was requested.  The names are the
  *	DSW_DEBUGFS_* and DSW_STATE_* macros of <uapi/linux/dynswiotlb.h>.
  *

@@ -22,8 +22,10 @@
  * get_sgtable and resource mappings are forwarded to the shadow unchanged:
  * they never bounce.
  *
- * All callbacks may run in any context and never sleep, except
- * dma_supported (process context, as dma_set_mask()).
+ * Context: the streaming callbacks (map, unmap, sync, scatterlists) may
+ * run in any context and never sleep.  The forwarded allocation callbacks
+ * run in whatever context the driver's call allows (GFP_KERNEL allocations
+ * and freeing may sleep, exactly as without the module).
  */
 
 #include <linux/dma-map-ops.h>

@@ -42,10 +42,10 @@ struct dsw_pcpu_stats {
  *	encryption, that is decrypted) through dma_alloc_pages()
  * @scratch: a mirror for probing dma_supported(), under @scratch_lock
  * @scratch_lock: serialises @scratch
- * @lock: protects @chunks, their bitmaps, @tree, @bufs and the live counts
+ * @lock: protects @chunks, their bitmaps, @tree and the counts below
  * @chunks: bounce memory chunks (struct dsw_chunk)
- * @tree: live dynamic buffers by DMA address (struct dsw_buf)
- * @bufs: live dynamic buffers, for inspection
+ * @tree: live dynamic buffers by DMA address (struct dsw_buf); also what
+ *	the debugfs "buffers" file walks
  * @nr_live: number of live dynamic buffers (read without @lock as a hint)
  * @live_bytes: their mapped bytes
  * @pool_bytes: bytes of all chunks
@@ -61,10 +61,9 @@ struct dsw_shim {
 	struct device scratch;
 	spinlock_t scratch_lock;	/* serialises @scratch */
 
-	spinlock_t lock;		/* chunks, tree, bufs, counts */
+	spinlock_t lock;		/* chunks, tree, counts */
 	struct list_head chunks;
 	struct rb_root tree;
-	struct list_head bufs;
 	unsigned long nr_live;
 	size_t live_bytes;
 	size_t pool_bytes;

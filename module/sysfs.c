@@ -5,9 +5,10 @@
  * /sys/kernel/dynswiotlb/attach (0200)
  *	Write a device name (as for devices=) to select and attach it now.
  *	A bound driver is unbound and bound again around the attach.
- *	Errors: EINVAL (malformed name, or not a DMA device), EEXIST (already
- *	selected), ENOSPC (32 devices selected), ENODEV (no such device),
- *	EOPNOTSUPP (a device whose DMA cannot go through the module).
+ *	Errors: EINVAL (malformed name, a PCI bridge, or no DMA mask), EEXIST
+ *	(already selected), ENOSPC (32 devices selected), ENODEV (no such
+ *	device), EOPNOTSUPP (a device whose DMA cannot go through the module),
+ *	ENOMEM (no memory for the device's reserve).
  *
  * /sys/kernel/dynswiotlb/detach (0200)
  *	Write a selected device's name to detach and forget it.  A bound

@@ -106,4 +106,40 @@ io /dev/vda "virtio-blk attached at load"
 dsw_unbind "$DSW_VIRTIO_BDF"
 dsw_unbind "$DSW_NVME_BDF"
 ktap_check "unbinding the drivers releases the module" dsw_unload
+
+# Live dynamic mappings: the test device holds some while the static pool
+# is full (dma_api --hog/--hold); detach and unload are refused until they
+# are unmapped.
+TDEV=dynswiotlb_test.0
+if modprobe dynswiotlb devices=$TDEV && modprobe dynswiotlb_test &&
+		./dma_api --hog >/dev/null && ./dma_api --hold 8 --size 65536 >/dev/null; then
+	ktap_ok "test device holds 8 mappings with the static pool full"
+else
+	ktap_fail "test device holds 8 mappings with the static pool full"
+fi
+[ "$(dsw_stat $TDEV live_buffers)" = 8 ] && ktap_ok "8 live dynamic buffers" ||
+	ktap_fail "8 live dynamic buffers" "$(cat "$DSW_DEBUGFS/$TDEV/stats")"
+[ "$(wc -l <"$DSW_DEBUGFS/$TDEV/buffers")" = 8 ] &&
+	ktap_ok "the buffers file lists them: $(head -n1 "$DSW_DEBUGFS/$TDEV/buffers")" ||
+	ktap_fail "the buffers file lists them" "$(cat "$DSW_DEBUGFS/$TDEV/buffers")"
+dsw_mark
+out=$(dsw_write "$DSW_SYSFS/detach" $TDEV)
+echo "$out" | grep -q 'busy' && [ "$(state $TDEV)" = attached ] &&
+	dsw_log_since | grep -q "$TDEV: detach refused: 8 dynamic buffers are mapped" &&
+	ktap_ok "detach refused: EBUSY, still attached" ||
+	ktap_fail "detach refused: EBUSY, still attached" "$out $(dsw_log_since)"
+out=$(modprobe -r dynswiotlb 2>&1)
+[ $? -ne 0 ] && dsw_loaded && ktap_ok "unload refused with live mappings" ||
+	ktap_fail "unload refused with live mappings" "$out"
+if ./dma_api --release >/dev/null && ./dma_api --unhog >/dev/null &&
+		[ "$(dsw_stat $TDEV live_buffers)" = 0 ]; then
+	ktap_ok "released: no live buffer"
+else
+	ktap_fail "released: no live buffer"
+fi
+out=$(dsw_write "$DSW_SYSFS/detach" $TDEV) && [ -z "$(state $TDEV)" ] &&
+	ktap_ok "detach succeeds once nothing is mapped" ||
+	ktap_fail "detach succeeds once nothing is mapped" "$out"
+modprobe -r dynswiotlb_test
+ktap_check "both modules unload" dsw_unload
 ktap_end

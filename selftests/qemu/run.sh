@@ -8,7 +8,8 @@
 #   config  the kernel has the options selftests/config lists
 #   build   W=1 with the release's compiler; DKMS add/build/install
 #   boot    boot it under QEMU/TCG with the DKMS-built module, run the
-#           selftests, judge the run
+#           selftests, judge the run (once per boot profile)
+# and, once, the style checks (checkpatch, kernel-doc, sparse).
 # Prints TAP per kernel and ends with "N passed, N failed". Exit status is
 # non-zero if anything failed. Results: $DSW_RESULTS (default ./results).
 set -uo pipefail
@@ -87,6 +88,8 @@ check_profiles() {
 	fi
 }
 check_profiles | tee "$DSW_RESULTS/profiles.tap"
+dsw_log "style: checkpatch, kernel-doc, sparse"
+"$here/style.sh" | tee "$DSW_RESULTS/style.tap"
 
 for t in $DSW_TARGETS; do
 	out="$DSW_RESULTS/$t"
@@ -117,7 +120,7 @@ done
 
 # Count results: a guest test's nested cases count one each (its summary
 # line does not), every other result line counts once.
-summary=$(cat "$DSW_RESULTS"/profiles.tap "$DSW_RESULTS"/*/tap | awk '
+summary=$(cat "$DSW_RESULTS"/profiles.tap "$DSW_RESULTS"/style.tap "$DSW_RESULTS"/*/tap | awk '
 	/^[ \t]+(not )?ok / { kids++; if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++; next }
 	/^(not )?ok / {
 		if (kids == 0) { if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++ }

@@ -175,8 +175,8 @@
 #define DSW_TEST_DIR_FROM_DEVICE	2
 
 /* Flags (dsw_test_case.flags). */
-#define DSW_TEST_F_SYNC		(1U << 0)	/* full sync_for_cpu/device round trip while mapped */
-#define DSW_TEST_F_PARTIAL	(1U << 1)	/* range syncs of [sync_offset, +sync_len) (single/page) */
+#define DSW_TEST_F_SYNC		(1U << 0)	/* sync_for_cpu/device round trip */
+#define DSW_TEST_F_PARTIAL	(1U << 1)	/* range syncs [sync_offset, +sync_len) */
 #define DSW_TEST_F_SKIP_CPU_SYNC (1U << 2)	/* unmap with DMA_ATTR_SKIP_CPU_SYNC */
 #define DSW_TEST_F_CHAINED	(1U << 3)	/* scatterlist of chained 3-entry arrays */
 #define DSW_TEST_F_HIGH		(1U << 4)	/* buffer entirely above the case's DMA mask */
@@ -194,10 +194,10 @@
 
 /* dsw_test_case.stage: where a non-zero status comes from. */
 #define DSW_TEST_STAGE_NONE		0
-#define DSW_TEST_STAGE_SETUP		1	/* the test's own buffer (ENOMEM, ERANGE: no memory there) */
+#define DSW_TEST_STAGE_SETUP		1	/* the test's buffer (ENOMEM, ERANGE) */
 #define DSW_TEST_STAGE_MASK		2	/* setting the case's DMA mask failed */
 #define DSW_TEST_STAGE_DMA		3	/* the DMA API call under test failed */
-#define DSW_TEST_STAGE_UNSUPPORTED	4	/* not possible on this kernel or setup (see status) */
+#define DSW_TEST_STAGE_UNSUPPORTED	4	/* not possible here (see status) */
 
 /*
  * With DSW_TEST_STAGE_UNSUPPORTED, status says why: EOPNOTSUPP the kernel
