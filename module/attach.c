@@ -449,24 +449,6 @@ out_put:
 	return ret;
 }
 
-/**
- * dsw_attach_name() - select and attach a device at run time
- * @name: canonical device name (dsw_params_parse_name())
- *
- * Context: process context; may unbind and rebind the device's driver.
- * Return: 0; -EEXIST if already selected, -ENOSPC if DSW_MAX_DEVICES are,
- * -ENODEV if there is no such device, or why it cannot be attached.
- */
-int dsw_attach_name(const char *name)
-{
-	int ret;
-
-	mutex_lock(&dsw_admin_lock);
-	ret = dsw_do_attach_name(name);
-	mutex_unlock(&dsw_admin_lock);
-	return ret;
-}
-
 static int dsw_do_detach_name(const char *name)
 {
 	struct device *dev = NULL;
@@ -497,6 +479,30 @@ static int dsw_do_detach_name(const char *name)
 	return 0;
 }
 
+/* Run-time attach and detach run one at a time (sysfs allows concurrency). */
+static int dsw_admin(int (*fn)(const char *name), const char *name)
+{
+	int ret;
+
+	mutex_lock(&dsw_admin_lock);
+	ret = fn(name);
+	mutex_unlock(&dsw_admin_lock);
+	return ret;
+}
+
+/**
+ * dsw_attach_name() - select and attach a device at run time
+ * @name: canonical device name (dsw_params_parse_name())
+ *
+ * Context: process context; may unbind and rebind the device's driver.
+ * Return: 0; -EEXIST if already selected, -ENOSPC if DSW_MAX_DEVICES are,
+ * -ENODEV if there is no such device, or why it cannot be attached.
+ */
+int dsw_attach_name(const char *name)
+{
+	return dsw_admin(dsw_do_attach_name, name);
+}
+
 /**
  * dsw_detach_name() - detach and forget a selected device at run time
  * @name: canonical device name
@@ -507,12 +513,7 @@ static int dsw_do_detach_name(const char *name)
  */
 int dsw_detach_name(const char *name)
 {
-	int ret;
-
-	mutex_lock(&dsw_admin_lock);
-	ret = dsw_do_detach_name(name);
-	mutex_unlock(&dsw_admin_lock);
-	return ret;
+	return dsw_admin(dsw_do_detach_name, name);
 }
 
 /* Empty the registry; only when no notifier can run. */
@@ -608,6 +609,11 @@ int __init dsw_attach_init(void)
 	/* Look up; refuse the load before attaching anything. */
 	list_for_each_entry(dd, &dsw_devs, node) {
 		dev = dsw_lookup_device(dd->name);
+		ret = dev ? dsw_check_device(dev) : 0;
+		if (ret) {
+			put_device(dev);
+			goto err_unregister;
+		}
 		mutex_lock(&dsw_devs_lock);
 		if (!dd->dev && dev) {
 			dd->dev = get_device(dev);
@@ -620,9 +626,6 @@ int __init dsw_attach_init(void)
 		}
 		mutex_unlock(&dsw_devs_lock);
 		put_device(dev);
-		ret = dd->dev ? dsw_check_device(dd->dev) : 0;
-		if (ret)
-			goto err_unregister;
 	}
 
 	list_for_each_entry(dd, &dsw_devs, node) {

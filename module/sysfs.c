@@ -30,28 +30,29 @@
 
 static struct kobject *dsw_kobj;
 
-static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
-			    const char *buf, size_t count)
+/* Parse the name written to @what and hand it to @action. */
+static ssize_t dsw_name_store(const char *what, int (*action)(const char *),
+			      const char *buf, size_t count)
 {
 	char name[DSW_DEV_NAME_MAX + 1];
 	int ret;
 
-	ret = dsw_params_parse_name("attach", buf, count, name);
+	ret = dsw_params_parse_name(what, buf, count, name);
 	if (!ret)
-		ret = dsw_attach_name(name);
+		ret = action(name);
 	return ret ?: count;
+}
+
+static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	return dsw_name_store("attach", dsw_attach_name, buf, count);
 }
 
 static ssize_t detach_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
-	char name[DSW_DEV_NAME_MAX + 1];
-	int ret;
-
-	ret = dsw_params_parse_name("detach", buf, count, name);
-	if (!ret)
-		ret = dsw_detach_name(name);
-	return ret ?: count;
+	return dsw_name_store("detach", dsw_detach_name, buf, count);
 }
 
 static struct kobj_attribute dsw_attach_attr = __ATTR_WO(attach);

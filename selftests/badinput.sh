@@ -10,8 +10,7 @@ cd "$(dirname "$0")" || exit 1
 
 ktap_begin
 dsw_unload
-dsw_unbind "$DSW_VIRTIO_BDF"
-dsw_unbind "$DSW_NVME_BDF"
+dsw_unbind_disks
 if ! modprobe dynswiotlb devices="$DSW_NVME_BDF,0000:00:1f.6"; then
 	ktap_fail "load"
 	ktap_end

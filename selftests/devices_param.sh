@@ -10,10 +10,7 @@ cd "$(dirname "$0")" || exit 1
 
 ktap_begin
 dsw_unload
-# Unbound devices: a bound driver would pin the module (virtio_pci is
-# built in on 6.12 and later).
-dsw_unbind "$DSW_VIRTIO_BDF"
-dsw_unbind "$DSW_NVME_BDF"
+dsw_unbind_disks
 
 if [ -z "$DSW_VIRTIO_BDF" ] || [ -z "$DSW_NVME_BDF" ]; then
 	ktap_fail "test devices present" "virtio-blk=$DSW_VIRTIO_BDF nvme=$DSW_NVME_BDF"

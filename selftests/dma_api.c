@@ -1110,6 +1110,24 @@ static int run_one(unsigned int op)
 	return 0;
 }
 
+struct name_val {
+	const char *name;
+	unsigned int val;
+};
+
+/* Map a command-line word to its value; false if unknown. */
+static bool lookup(const struct name_val *t, const char *name,
+		   unsigned int *val)
+{
+	for (; t->name; t++) {
+		if (!strcmp(t->name, name)) {
+			*val = t->val;
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long long hold_n = 0, hold_size = 0, seed = 0x401d;
@@ -1133,16 +1151,16 @@ int main(int argc, char **argv)
 			if (!parse_ull(argv[++i], &seed))
 				return usage();
 		} else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
-			const char *d = argv[++i];
+			static const struct name_val dirs[] = {
+				{ "bidi", DSW_TEST_DIR_BIDIR },
+				{ "bidir", DSW_TEST_DIR_BIDIR },
+				{ "to", DSW_TEST_DIR_TO_DEVICE },
+				{ "from", DSW_TEST_DIR_FROM_DEVICE },
+				{ NULL, 0 },
+			};
 
 			have_opt = true;
-			if (!strcmp(d, "bidi") || !strcmp(d, "bidir"))
-				dir = DSW_TEST_DIR_BIDIR;
-			else if (!strcmp(d, "to"))
-				dir = DSW_TEST_DIR_TO_DEVICE;
-			else if (!strcmp(d, "from"))
-				dir = DSW_TEST_DIR_FROM_DEVICE;
-			else
+			if (!lookup(dirs, argv[++i], &dir))
 				return usage();
 		} else if (!strcmp(argv[i], "--release") && !one) {
 			one = DSW_TEST_OP_RELEASE;
@@ -1151,17 +1169,18 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--unhog") && !one) {
 			one = DSW_TEST_OP_UNHOG;
 		} else if (!strcmp(argv[i], "--expect") && i + 1 < argc) {
-			const char *m = argv[++i];
+			static const struct name_val modes[] = {
+				{ "kernel", MODE_KERNEL },
+				{ "static", MODE_STATIC },
+				{ "dynamic", MODE_DYNAMIC },
+				{ NULL, 0 },
+			};
+			unsigned int m;
 
 			have_mode = true;
-			if (!strcmp(m, "kernel"))
-				mode = MODE_KERNEL;
-			else if (!strcmp(m, "static"))
-				mode = MODE_STATIC;
-			else if (!strcmp(m, "dynamic"))
-				mode = MODE_DYNAMIC;
-			else
+			if (!lookup(modes, argv[++i], &m))
 				return usage();
+			mode = m;
 		} else if (!strcmp(argv[i], "--filter") && i + 1 < argc) {
 			filter = argv[++i];
 		} else if (!strcmp(argv[i], "--list")) {

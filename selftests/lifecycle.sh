@@ -103,8 +103,7 @@ ktap_check "load with both drivers bound" modprobe dynswiotlb \
 	ktap_ok "both attached at load" || ktap_fail "both attached at load" "$(cat "$DSW_DEBUGFS/devices")"
 sleep 1
 io /dev/vda "virtio-blk attached at load"
-dsw_unbind "$DSW_VIRTIO_BDF"
-dsw_unbind "$DSW_NVME_BDF"
+dsw_unbind_disks
 ktap_check "unbinding the drivers releases the module" dsw_unload
 
 # Live dynamic mappings: the test device holds some while the static pool

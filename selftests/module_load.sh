@@ -9,10 +9,7 @@ cd "$(dirname "$0")" || exit 1
 
 ktap_begin
 dsw_unload
-# Unbound devices: a bound driver would pin the module (virtio_pci is
-# built in on 6.12 and later).
-dsw_unbind "$DSW_VIRTIO_BDF"
-dsw_unbind "$DSW_NVME_BDF"
+dsw_unbind_disks
 
 # modinfo: every parameter the module has (as sysfs lists them once it is
 # loaded) has a description and a type.

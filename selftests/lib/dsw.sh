@@ -121,6 +121,13 @@ dsw_unbind() {
 	return 0
 }
 
+# dsw_unbind_disks: leave both disks without a driver (a bound driver would
+# pin the module; virtio_pci is built in on 6.12 and later).
+dsw_unbind_disks() {
+	dsw_unbind "$DSW_VIRTIO_BDF"
+	dsw_unbind "$DSW_NVME_BDF"
+}
+
 # dsw_probe BDF: let the PCI core bind a driver to an unbound device
 # (virtio_pci is built in on 6.12+: unbinding it leaves the device idle).
 dsw_probe() {

@@ -13,6 +13,7 @@
 #                 QEMU 120 s after it
 #   DSW_TESTS     comma-separated selftests to run (default all installed)
 #   DSW_MEM, DSW_SMP  guest memory and vCPUs (default 1G, 2)
+#   DSW_VARIANT   machine variant: "iommu" = q35 with an Intel IOMMU
 #
 # The run passes only if the guest reported its KTAP and powered off by
 # itself, no test failed, and the console shows no panic, oops, BUG,
@@ -40,6 +41,13 @@ append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
 [ -n "${DSW_TESTS:-}" ] && append+=" dsw.tests=$DSW_TESTS"
 [ -n "${DSW_DEMO:-}" ] && append+=" dsw.demo=$DSW_DEMO"
 append+=" ${DSW_APPEND:-}"
+machine=(-machine pc)
+case "${DSW_VARIANT:-}" in
+iommu)
+	machine=(-machine q35 -device intel-iommu,intremap=off)
+	append+=" intel_iommu=on"
+	;;
+esac
 
 console="$out/$name.console"
 markers="$out/$name.markers"
@@ -48,7 +56,7 @@ run_qemu() {
 	truncate -s 0 "$out/vda.img" "$out/nvme.img"
 	truncate -s "${DSW_DISK_SIZE:-1G}" "$out/vda.img" "$out/nvme.img"
 	timeout --foreground -k 10 $((timeout + 120)) \
-		qemu-system-x86_64 -machine pc -accel tcg -cpu max \
+		qemu-system-x86_64 "${machine[@]}" -accel tcg -cpu max \
 		-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}" \
 		-nodefaults -nographic -no-reboot -monitor none \
 		-serial "file:$console" -serial "file:$markers" \

@@ -53,9 +53,9 @@ check_config() {
 
 # boot_profiles TARGET ABI: one boot per line of selftests/qemu/profiles.
 boot_profiles() {
-	local name s510 s6x mem tests swiotlb
+	local name s510 s6x mem tests variant swiotlb
 
-	while read -r name s510 s6x mem tests; do
+	while read -r name s510 s6x mem tests variant; do
 		case "$name" in ''|'#'*) continue ;; esac
 		swiotlb=$s6x
 		[ "$1" = 5.10 ] && swiotlb=$s510
@@ -67,7 +67,7 @@ boot_profiles() {
 		fi
 		dsw_log "$1: booting $2 under QEMU ($name: swiotlb=$swiotlb, $mem), running selftests"
 		DSW_SWIOTLB=$swiotlb DSW_MEM=$mem DSW_TESTS=$tests,taint.sh \
-			"$here/boot.sh" "$1" "$name"
+			DSW_VARIANT=${variant:-} "$here/boot.sh" "$1" "$name"
 	done <"$here/profiles"
 }
 
