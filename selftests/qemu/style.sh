@@ -55,6 +55,7 @@ report "kernel-doc: every non-static function documented" "$out/kernel-doc.log" 
 	"$(grep -c . "$out/kernel-doc.log")"
 
 # sparse, as the kernel runs it (make C=2), against 6.1 with gcc-12.
+[ -s "$DSW_CACHE/kernels/target-6.1" ] || "$(dirname "$0")/fetch-kernel.sh" 6.1 >"$out/fetch-6.1.log" 2>&1
 (
 	dsw_lock_chroot bookworm
 	croot=$(dsw_chroot_dir bookworm)
