@@ -54,6 +54,7 @@
 #include "debugfs.h"
 #include "params.h"
 #include "shim.h"
+#include "sysfs.h"
 
 static LIST_HEAD(dsw_devs);
 static DEFINE_MUTEX(dsw_devs_lock);
@@ -118,6 +119,11 @@ static int dsw_install(struct dsw_dev *dd)
 		ret = PTR_ERR(shim);
 		goto refused;
 	}
+	ret = dsw_policy_sysfs_add(shim, dsw_sysfs_devices());
+	if (ret) {
+		dsw_shim_destroy(shim);
+		goto refused;
+	}
 	set_dma_ops(dev, &shim->ops);
 	dsw_clear_skip_sync(dev);
 	dd->shim = shim;
@@ -150,6 +156,7 @@ static void dsw_uninstall(struct dsw_dev *dd)
 	if (!shim)
 		return;
 	set_dma_ops(dd->dev, NULL);
+	dsw_policy_sysfs_remove(shim);
 	dsw_debugfs_remove_dev(dd->debugfs);
 	dd->debugfs = NULL;
 	dd->shim = NULL;

@@ -32,6 +32,7 @@
 #include <linux/bitmap.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/mempool.h>
@@ -46,10 +47,6 @@
 #define DSW_SLOT_SHIFT		9
 #define DSW_SLOT_SIZE		BIT(DSW_SLOT_SHIFT)
 
-/* Defaults (per-device knobs come later). */
-#define DSW_CHUNK_SIZE		SZ_1M
-#define DSW_RESERVE_BYTES	SZ_1M
-#define DSW_SHRINK_DELAY_MS	1000
 /* Buffer descriptors kept for mappings when slab allocation fails. */
 #define DSW_BUF_MEMPOOL_MIN	64
 
@@ -114,6 +111,61 @@ struct dsw_buf {
 
 static struct kmem_cache *dsw_buf_cache;
 static mempool_t *dsw_buf_pool;
+/* Dynamic memory of all devices, for the global cap (max_total_kb). */
+static atomic_long_t dsw_total_bytes = ATOMIC_LONG_INIT(0);
+
+/* Policy values in bytes / jiffies. */
+static size_t dsw_chunk_bytes(struct dsw_shim *shim)
+{
+	return (size_t)READ_ONCE(shim->policy.chunk_kb) << 10;
+}
+
+static size_t dsw_low_bytes(struct dsw_shim *shim)
+{
+	return (size_t)READ_ONCE(shim->policy.reserve_low_kb) << 10;
+}
+
+static size_t dsw_high_bytes(struct dsw_shim *shim)
+{
+	return (size_t)READ_ONCE(shim->policy.reserve_high_kb) << 10;
+}
+
+static unsigned long dsw_shrink_delay(struct dsw_shim *shim)
+{
+	return msecs_to_jiffies(READ_ONCE(shim->policy.shrink_delay_ms));
+}
+
+/*
+ * Account @size more bytes of dynamic memory for @shim if neither its cap
+ * nor the global one forbids it; dsw_uncommit() gives them back.
+ */
+static bool dsw_commit(struct dsw_shim *shim, size_t size)
+{
+	unsigned long max = (unsigned long)READ_ONCE(shim->policy.max_kb) << 10;
+	unsigned long tot = (unsigned long)READ_ONCE(dsw_max_total_kb) << 10;
+
+	if (max && atomic_long_add_return(size, &shim->committed) > max)
+		goto undo_dev;
+	if (!max)
+		atomic_long_add(size, &shim->committed);
+	if (tot && atomic_long_add_return(size, &dsw_total_bytes) > tot)
+		goto undo_total;
+	if (!tot)
+		atomic_long_add(size, &dsw_total_bytes);
+	return true;
+
+undo_total:
+	atomic_long_sub(size, &dsw_total_bytes);
+undo_dev:
+	atomic_long_sub(size, &shim->committed);
+	return false;
+}
+
+static void dsw_uncommit(struct dsw_shim *shim, size_t size)
+{
+	atomic_long_sub(size, &dsw_total_bytes);
+	atomic_long_sub(size, &shim->committed);
+}
 
 /**
  * dsw_bounce_max_mapping() - the largest mapping the dynamic path takes
@@ -138,6 +190,10 @@ static u64 dsw_dma_limit(struct device *dev)
 	return min_not_zero(*dev->dma_mask, dev->bus_dma_limit);
 }
 
+/*
+ * A new chunk of @size bytes, or an ERR_PTR(): -ENOSPC when a cap forbids
+ * it, -ENOMEM when memory cannot be had with @gfp.
+ */
 static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
 					 gfp_t gfp)
 {
@@ -146,9 +202,13 @@ static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
 	unsigned int nslots = size >> DSW_SLOT_SHIFT;
 	struct dsw_chunk *c;
 
+	if (!dsw_commit(shim, size))
+		return ERR_PTR(-ENOSPC);
 	c = kzalloc(struct_size(c, map, BITS_TO_LONGS(nslots)), gfp);
-	if (!c)
-		return NULL;
+	if (!c) {
+		dsw_uncommit(shim, size);
+		return ERR_PTR(-ENOMEM);
+	}
 	/*
 	 * Allocate under the streaming limit: dma_alloc_pages() honours the
 	 * coherent mask and bus limit, so mirror the current streaming mask
@@ -161,7 +221,8 @@ static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
 				  gfp | __GFP_NOWARN);
 	if (!c->page) {
 		kfree(c);
-		return NULL;
+		dsw_uncommit(shim, size);
+		return ERR_PTR(-ENOMEM);
 	}
 	c->vaddr = page_address(c->page);
 	c->size = size;
@@ -176,6 +237,7 @@ static void dsw_chunk_free(struct dsw_shim *shim, struct dsw_chunk *c)
 {
 	dma_free_pages(&shim->bshadow, c->size, c->page, c->dma,
 		       DMA_BIDIRECTIONAL);
+	dsw_uncommit(shim, c->size);
 	kfree(c);
 }
 
@@ -185,6 +247,7 @@ static void dsw_chunk_add(struct dsw_shim *shim, struct dsw_chunk *c)
 	list_add_tail(&c->node, &shim->chunks);
 	shim->pool_bytes += c->size;
 	shim->free_bytes += c->size;
+	shim->chunk_allocs++;
 }
 
 /*
@@ -310,11 +373,12 @@ static u8 dsw_context(void)
  * Chunk size for a buffer needing @need bytes at @align: chunks are
  * naturally aligned, so a power of two covering both suffices.
  */
-static size_t dsw_chunk_size_for(size_t need, unsigned long align)
+static size_t dsw_chunk_size_for(struct dsw_shim *shim, size_t need,
+				 unsigned long align)
 {
 	size_t size = roundup_pow_of_two(max_t(size_t, need, align));
 
-	return max_t(size_t, size, DSW_CHUNK_SIZE);
+	return max_t(size_t, size, dsw_chunk_bytes(shim));
 }
 
 /* Refill the reserve now. */
@@ -326,8 +390,16 @@ static void dsw_kick_grow(struct dsw_shim *shim)
 /* Look for idle chunks later; an already pending run is not postponed. */
 static void dsw_kick_shrink(struct dsw_shim *shim)
 {
-	queue_delayed_work(system_wq, &shim->work,
-			   msecs_to_jiffies(DSW_SHRINK_DELAY_MS));
+	queue_delayed_work(system_wq, &shim->work, dsw_shrink_delay(shim));
+}
+
+/**
+ * dsw_policy_changed() - apply a changed policy (reserve, shrink delay)
+ * @shim: the device's shim
+ */
+void dsw_policy_changed(struct dsw_shim *shim)
+{
+	dsw_kick_grow(shim);
 }
 
 /**
@@ -363,23 +435,32 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 		align = roundup_pow_of_two(mask + 1UL);
 	need = off + size;
 	if (!size || size > dsw_bounce_max_mapping(shim) ||
-	    need - 1 > boundary)
+	    need - 1 > boundary) {
+		this_cpu_inc(shim->stats->fail_too_large);
 		return DMA_MAPPING_ERROR;
+	}
 
 	b = mempool_alloc(dsw_buf_pool, GFP_ATOMIC | __GFP_NOWARN);
-	if (!b)
+	if (!b) {
+		this_cpu_inc(shim->stats->fail_nomem);
 		return DMA_MAPPING_ERROR;
+	}
 
 	spin_lock_irqsave(&shim->lock, flags);
 	ok = dsw_slots_take(shim, b, need, align, limit, boundary, NULL);
 	spin_unlock_irqrestore(&shim->lock, flags);
 	if (!ok) {
 		/* Nothing free fits: grow now, without sleeping. */
-		c = dsw_chunk_alloc(shim, dsw_chunk_size_for(need, align),
+		c = dsw_chunk_alloc(shim, dsw_chunk_size_for(shim, need, align),
 				    GFP_NOWAIT);
-		if (!c) {
+		if (IS_ERR(c)) {
 			mempool_free(b, dsw_buf_pool);
-			dsw_kick_grow(shim);
+			if (PTR_ERR(c) == -ENOSPC) {
+				this_cpu_inc(shim->stats->fail_cap);
+			} else {
+				this_cpu_inc(shim->stats->fail_nomem);
+				dsw_kick_grow(shim);
+			}
 			return DMA_MAPPING_ERROR;
 		}
 		spin_lock_irqsave(&shim->lock, flags);
@@ -400,26 +481,31 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	b->ctx = dsw_context();
 	b->mapped_at = jiffies;
 	memcpy(b->vaddr, phys_to_virt(phys), size);
+	this_cpu_add(shim->stats->bytes_to_device, size);
 
 	spin_lock_irqsave(&shim->lock, flags);
 	dsw_tree_insert(shim, b);
 	shim->nr_live++;
 	shim->live_bytes += size;
-	refill = shim->free_bytes < DSW_RESERVE_BYTES;
+	refill = shim->free_bytes < dsw_low_bytes(shim);
 	spin_unlock_irqrestore(&shim->lock, flags);
 	if (refill)
 		dsw_kick_grow(shim);
 	return b->dma;
 }
 
-static void dsw_copy(struct dsw_buf *b, size_t off, size_t len, bool to_dev)
+static void dsw_copy(struct dsw_shim *shim, struct dsw_buf *b, size_t off,
+		     size_t len, bool to_dev)
 {
 	void *orig = phys_to_virt(b->orig + off);
 
-	if (to_dev)
+	if (to_dev) {
 		memcpy(b->vaddr + off, orig, len);
-	else
+		this_cpu_add(shim->stats->bytes_to_device, len);
+	} else {
 		memcpy(orig, b->vaddr + off, len);
+		this_cpu_add(shim->stats->bytes_from_device, len);
+	}
 }
 
 /**
@@ -453,14 +539,14 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
-		dsw_copy(b, 0, min(size, b->size), false);
+		dsw_copy(shim, b, 0, min(size, b->size), false);
 
 	spin_lock_irqsave(&shim->lock, flags);
 	dsw_slots_put(shim, b);
 	shim->nr_live--;
 	shim->live_bytes -= b->size;
 	idle = b->chunk->nfree == b->chunk->nslots &&
-	       shim->free_bytes > DSW_RESERVE_BYTES;
+	       shim->free_bytes > dsw_high_bytes(shim);
 	spin_unlock_irqrestore(&shim->lock, flags);
 	mempool_free(b, dsw_buf_pool);
 	if (idle)
@@ -494,42 +580,45 @@ bool dsw_bounce_sync(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 	off = dma - b->dma;
 	size = min(size, b->size - off);
 	if (for_cpu && (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
-		dsw_copy(b, off, size, false);
+		dsw_copy(shim, b, off, size, false);
 	else if (!for_cpu && (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
-		dsw_copy(b, off, size, true);
+		dsw_copy(shim, b, off, size, true);
 	return true;
 }
 
 /*
- * The device's work item: refill the reserve, then give back chunks that
- * have been entirely free for the shrink delay, keeping the reserve.
+ * The device's work item: when free memory is below the reserve's low
+ * watermark, refill it up to the high watermark (within the caps); then
+ * give back chunks that have been entirely free for the shrink delay, as
+ * long as what stays free is at least the high watermark.
  */
 static void dsw_bounce_work(struct work_struct *work)
 {
 	struct dsw_shim *shim = container_of(to_delayed_work(work),
 					     struct dsw_shim, work);
-	unsigned long delay = msecs_to_jiffies(DSW_SHRINK_DELAY_MS);
+	unsigned long delay = dsw_shrink_delay(shim);
+	size_t high = dsw_high_bytes(shim);
 	unsigned long flags, next = 0;
 	struct dsw_chunk *c, *tmp;
 	LIST_HEAD(victims);
 	bool grow;
 
 	spin_lock_irqsave(&shim->lock, flags);
-	grow = shim->free_bytes < DSW_RESERVE_BYTES;
+	grow = shim->free_bytes < dsw_low_bytes(shim);
 	spin_unlock_irqrestore(&shim->lock, flags);
-	if (grow) {
-		c = dsw_chunk_alloc(shim, DSW_CHUNK_SIZE, GFP_KERNEL);
-		if (c) {
-			spin_lock_irqsave(&shim->lock, flags);
-			dsw_chunk_add(shim, c);
-			spin_unlock_irqrestore(&shim->lock, flags);
-		}
+	while (grow) {
+		c = dsw_chunk_alloc(shim, dsw_chunk_bytes(shim), GFP_KERNEL);
+		if (IS_ERR(c))
+			break;
+		spin_lock_irqsave(&shim->lock, flags);
+		dsw_chunk_add(shim, c);
+		grow = shim->free_bytes < high;
+		spin_unlock_irqrestore(&shim->lock, flags);
 	}
 
 	spin_lock_irqsave(&shim->lock, flags);
 	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
-		if (c->nfree != c->nslots ||
-		    shim->free_bytes - c->size < DSW_RESERVE_BYTES)
+		if (c->nfree != c->nslots || shim->free_bytes - c->size < high)
 			continue;
 		if (time_before(jiffies, c->idle_since + delay)) {
 			if (!next || time_before(c->idle_since + delay, next))
@@ -539,6 +628,7 @@ static void dsw_bounce_work(struct work_struct *work)
 		list_move(&c->node, &victims);
 		shim->pool_bytes -= c->size;
 		shim->free_bytes -= c->size;
+		shim->chunk_frees++;
 	}
 	spin_unlock_irqrestore(&shim->lock, flags);
 
@@ -551,10 +641,11 @@ static void dsw_bounce_work(struct work_struct *work)
 
 /**
  * dsw_bounce_init() - set up a device's dynamic buffers, with a reserve
- * @shim: the device's shim, with its shadows set up
+ * @shim: the device's shim, with its shadows and policy set up
  *
  * Context: process context.
- * Return: 0, or -ENOMEM if the reserve cannot be allocated.
+ * Return: 0, or -ENOMEM if the reserve cannot be allocated (a cap that
+ * leaves no room for it is not an error).
  */
 int dsw_bounce_init(struct dsw_shim *shim)
 {
@@ -564,14 +655,18 @@ int dsw_bounce_init(struct dsw_shim *shim)
 	spin_lock_init(&shim->lock);
 	INIT_LIST_HEAD(&shim->chunks);
 	shim->tree = RB_ROOT;
+	atomic_long_set(&shim->committed, 0);
 	INIT_DELAYED_WORK(&shim->work, dsw_bounce_work);
 
-	c = dsw_chunk_alloc(shim, DSW_CHUNK_SIZE, GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-	spin_lock_irqsave(&shim->lock, flags);
-	dsw_chunk_add(shim, c);
-	spin_unlock_irqrestore(&shim->lock, flags);
+	/* The reserve, up to its high watermark, before the first map. */
+	while (shim->free_bytes < dsw_high_bytes(shim)) {
+		c = dsw_chunk_alloc(shim, dsw_chunk_bytes(shim), GFP_KERNEL);
+		if (IS_ERR(c))	/* a cap may leave no room: that is fine */
+			return PTR_ERR(c) == -ENOSPC ? 0 : PTR_ERR(c);
+		spin_lock_irqsave(&shim->lock, flags);
+		dsw_chunk_add(shim, c);
+		spin_unlock_irqrestore(&shim->lock, flags);
+	}
 	return 0;
 }
 
@@ -602,6 +697,7 @@ void dsw_bounce_exit(struct dsw_shim *shim)
 	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
 		list_del(&c->node);
 		dsw_chunk_free(shim, c);
+		shim->chunk_frees++;
 	}
 	shim->pool_bytes = 0;
 	shim->free_bytes = 0;

@@ -51,8 +51,8 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 {
 	struct dsw_shim *shim = m->private;
 	struct dsw_pcpu_stats sum = {};
-	unsigned long flags, nr_live;
-	size_t live, pool;
+	unsigned long flags, nr_live, allocs, frees;
+	size_t live, pool, free;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -63,11 +63,19 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 		sum.static_hits += READ_ONCE(s->static_hits);
 		sum.dynamic += READ_ONCE(s->dynamic);
 		sum.failures += READ_ONCE(s->failures);
+		sum.fail_too_large += READ_ONCE(s->fail_too_large);
+		sum.fail_cap += READ_ONCE(s->fail_cap);
+		sum.fail_nomem += READ_ONCE(s->fail_nomem);
+		sum.bytes_to_device += READ_ONCE(s->bytes_to_device);
+		sum.bytes_from_device += READ_ONCE(s->bytes_from_device);
 	}
 	spin_lock_irqsave(&shim->lock, flags);
 	nr_live = shim->nr_live;
 	live = shim->live_bytes;
 	pool = shim->pool_bytes;
+	free = shim->free_bytes;
+	allocs = shim->chunk_allocs;
+	frees = shim->chunk_frees;
 	spin_unlock_irqrestore(&shim->lock, flags);
 
 	seq_printf(m, DSW_STAT_MAPS " %llu\n", sum.maps);
@@ -78,6 +86,14 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, DSW_STAT_LIVE_BUFFERS " %lu\n", nr_live);
 	seq_printf(m, DSW_STAT_LIVE_BYTES " %zu\n", live);
 	seq_printf(m, DSW_STAT_POOL_BYTES " %zu\n", pool);
+	seq_printf(m, DSW_STAT_FREE_BYTES " %zu\n", free);
+	seq_printf(m, DSW_STAT_FAIL_TOO_LARGE " %llu\n", sum.fail_too_large);
+	seq_printf(m, DSW_STAT_FAIL_CAP " %llu\n", sum.fail_cap);
+	seq_printf(m, DSW_STAT_FAIL_NOMEM " %llu\n", sum.fail_nomem);
+	seq_printf(m, DSW_STAT_BYTES_TO_DEV " %llu\n", sum.bytes_to_device);
+	seq_printf(m, DSW_STAT_BYTES_FROM_DEV " %llu\n", sum.bytes_from_device);
+	seq_printf(m, DSW_STAT_CHUNK_ALLOCS " %lu\n", allocs);
+	seq_printf(m, DSW_STAT_CHUNK_FREES " %lu\n", frees);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dsw_stats);

@@ -15,6 +15,7 @@
 #include "bounce.h"
 #include "debugfs.h"
 #include "params.h"
+#include "policy.h"
 #include "sysfs.h"
 #include "version.h"
 
@@ -26,6 +27,7 @@ static int __init dsw_init(void)
 	if (ret)
 		return ret;
 
+	dsw_policy_init();
 	ret = dsw_bounce_cache_init();
 	if (ret)
 		return ret;
@@ -33,11 +35,15 @@ static int __init dsw_init(void)
 	/* Cannot fail; before attaching, which adds per-device entries. */
 	dsw_debugfs_init();
 
-	ret = dsw_attach_init();
+	ret = dsw_sysfs_init();
 	if (ret)
 		goto err_debugfs;
 
-	ret = dsw_sysfs_init();
+	ret = dsw_attach_init();
+	if (ret)
+		goto err_sysfs;
+
+	ret = dsw_sysfs_enable();
 	if (ret)
 		goto err_attach;
 
@@ -46,6 +52,8 @@ static int __init dsw_init(void)
 
 err_attach:
 	dsw_attach_exit();
+err_sysfs:
+	dsw_sysfs_exit();
 err_debugfs:
 	dsw_debugfs_exit();
 	dsw_bounce_cache_exit();
@@ -54,8 +62,9 @@ err_debugfs:
 
 static void __exit dsw_exit(void)
 {
-	dsw_sysfs_exit();
+	dsw_sysfs_disable();
 	dsw_attach_exit();
+	dsw_sysfs_exit();
 	dsw_debugfs_exit();
 	dsw_bounce_cache_exit();
 	pr_info("unloaded\n");

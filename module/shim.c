@@ -72,18 +72,34 @@ dma_addr_t dsw_map(struct device *dev, phys_addr_t phys, size_t size,
 {
 	struct dsw_shim *shim = dsw_shim_of(dev);
 	struct device *sh = &shim->shadow;
+	unsigned int mode = READ_ONCE(shim->policy.mode);
+	bool reach;
 	dma_addr_t dma;
 
 	this_cpu_inc(shim->stats->maps);
 	dsw_shadow_refresh(shim, sh);
+	reach = !dsw_swiotlb_forced(sh) && dsw_dma_capable(dev, phys, size);
 
-	if (!dsw_swiotlb_forced(sh) && dsw_dma_capable(dev, phys, size)) {
+	if (mode == DSW_MODE_OFF) {
+		/* Pass-through: exactly the kernel's path, warnings included. */
+		dma = dsw_fwd_map(sh, phys, size, dir, attrs);
+		if (dma == DMA_MAPPING_ERROR)
+			this_cpu_inc(shim->stats->failures);
+		else if (reach)
+			this_cpu_inc(shim->stats->direct);
+		else
+			this_cpu_inc(shim->stats->static_hits);
+		return dma;
+	}
+
+	if (reach && !READ_ONCE(shim->policy.force_bounce)) {
 		dma = dsw_fwd_map(sh, phys, size, dir, attrs);
 		if (dma != DMA_MAPPING_ERROR) {
 			this_cpu_inc(shim->stats->direct);
 			return dma;
 		}
-	} else if (dsw_swiotlb_active(sh) &&
+	} else if (!reach && mode == DSW_MODE_STATIC_FIRST &&
+		   dsw_swiotlb_active(sh) &&
 		   size <= dsw_swiotlb_max_mapping(sh)) {
 		dma = dsw_fwd_map(sh, phys, size, dir,
 				  attrs | DMA_ATTR_NO_WARN);
@@ -298,20 +314,33 @@ static u64 dsw_get_required_mask(struct device *dev)
 }
 
 /*
- * The kernel's limit where it has one (swiotlb's segment size when the
- * device may bounce through a static pool: drivers behave as without the
- * module).  A device that must bounce and has no static pool gets the
- * dynamic path's limit instead of none.
+ * Static-first devices get the kernel's own limit (swiotlb's segment size
+ * when they may bounce through a static pool): drivers behave as without
+ * the module.  max_map_kb advertises larger (or smaller) dynamic mappings
+ * instead; a device that must bounce with no static pool, or in
+ * dynamic-only mode, gets the dynamic path's limit.
  */
 static size_t dsw_max_mapping_size(struct device *dev)
 {
+	struct dsw_shim *shim = dsw_shim_of(dev);
 	struct device *sh = dsw_shadow_for_alloc(dev);
 	size_t max = dma_max_mapping_size(sh);
+	size_t want = (size_t)READ_ONCE(shim->policy.max_map_kb) << 10;
+	size_t dyn = dsw_bounce_max_mapping(shim);
+	unsigned int mode = READ_ONCE(shim->policy.mode);
+	bool bounces;
 
-	if (max == SIZE_MAX && !dsw_swiotlb_active(sh) &&
-	    (dsw_swiotlb_forced(sh) || dma_addressing_limited(sh)))
-		max = dsw_bounce_max_mapping(dsw_shim_of(dev));
-	return max;
+	if (mode == DSW_MODE_OFF)
+		return max;
+	bounces = max != SIZE_MAX || READ_ONCE(shim->policy.force_bounce) ||
+		  dsw_swiotlb_forced(sh) || dma_addressing_limited(sh);
+	if (!bounces)
+		return SIZE_MAX;
+	if (want)
+		return min(want, dyn);
+	if (max != SIZE_MAX && mode == DSW_MODE_STATIC_FIRST)
+		return max;
+	return dyn;
 }
 
 #include "compat/ops.h"
@@ -440,6 +469,8 @@ struct dsw_shim *dsw_shim_create(struct device *dev)
 	shim->dev = dev;
 	shim->ops = dsw_ops_template;
 	spin_lock_init(&shim->scratch_lock);
+	spin_lock_init(&shim->policy_lock);
+	dsw_policy_defaults(&shim->policy);
 
 	dsw_shadow_init(shim, &shim->shadow, "");
 	dsw_shadow_init(shim, &shim->bshadow, "-bounce");

@@ -2,13 +2,17 @@
 #ifndef DSW_SHIM_H
 #define DSW_SHIM_H
 
+#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
+#include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+
+#include "policy.h"
 
 /**
  * struct dsw_pcpu_stats - hot-path counters, one copy per CPU
@@ -17,6 +21,11 @@
  * @static_hits: mappings bounced by the kernel's static swiotlb
  * @dynamic: mappings bounced through the device's dynamic buffers
  * @failures: mappings that failed
+ * @fail_too_large: ... because no dynamic buffer can be that large
+ * @fail_cap: ... because growing would exceed a cap
+ * @fail_nomem: ... because no memory could be allocated without sleeping
+ * @bytes_to_device: bytes copied into dynamic buffers
+ * @bytes_from_device: bytes copied back out of them
  */
 struct dsw_pcpu_stats {
 	u64 maps;
@@ -24,6 +33,11 @@ struct dsw_pcpu_stats {
 	u64 static_hits;
 	u64 dynamic;
 	u64 failures;
+	u64 fail_too_large;
+	u64 fail_cap;
+	u64 fail_nomem;
+	u64 bytes_to_device;
+	u64 bytes_from_device;
 };
 
 /**
@@ -50,6 +64,12 @@ struct dsw_pcpu_stats {
  * @live_bytes: their mapped bytes
  * @pool_bytes: bytes of all chunks
  * @free_bytes: bytes of all chunks not allocated to a buffer
+ * @committed: bytes of chunks allocated or being allocated, for the caps
+ * @chunk_allocs: chunks allocated so far
+ * @chunk_frees: chunks given back so far
+ * @policy: the device's growth policy (policy.c)
+ * @policy_lock: serialises writers of @policy
+ * @kobj: /sys/kernel/dynswiotlb/devices/<name>/, the policy files
  * @work: grows the reserve and gives idle chunks back, in process context
  * @stats: per-CPU counters
  */
@@ -68,6 +88,13 @@ struct dsw_shim {
 	size_t live_bytes;
 	size_t pool_bytes;
 	size_t free_bytes;
+	atomic_long_t committed;
+	unsigned long chunk_allocs;
+	unsigned long chunk_frees;
+
+	struct dsw_policy policy;
+	spinlock_t policy_lock;		/* writers of @policy */
+	struct kobject kobj;
 
 	struct delayed_work work;
 	struct dsw_pcpu_stats __percpu *stats;

@@ -16,6 +16,9 @@
  *	Errors: EINVAL (malformed name), ENODEV (not selected), EBUSY (the
  *	device has dynamic buffers mapped).
  *
+ * /sys/kernel/dynswiotlb/devices/<name>/ (policy.c)
+ *	One directory per attached device with its policy knobs.
+ *
  * Every error also logs one line naming the device and the reason.  The
  * names are DSW_SYSFS_* in <uapi/linux/dynswiotlb.h>.
  */
@@ -29,6 +32,7 @@
 #include "sysfs.h"
 
 static struct kobject *dsw_kobj;
+static struct kobject *dsw_devices_kobj;
 
 /* Parse the name written to @what and hand it to @action. */
 static ssize_t dsw_name_store(const char *what, int (*action)(const char *),
@@ -69,30 +73,63 @@ static const struct attribute_group dsw_group = {
 };
 
 /**
- * dsw_sysfs_init() - create /sys/kernel/dynswiotlb
+ * dsw_sysfs_init() - create /sys/kernel/dynswiotlb and its devices/ directory
+ *
+ * The attach and detach files come later, from dsw_sysfs_enable().
  *
  * Return: 0 or a negative errno.
  */
 int __init dsw_sysfs_init(void)
 {
-	int ret;
-
 	dsw_kobj = kobject_create_and_add(DSW_SYSFS_DIR, kernel_kobj);
 	if (!dsw_kobj)
 		return -ENOMEM;
-	ret = sysfs_create_group(dsw_kobj, &dsw_group);
-	if (ret)
+	dsw_devices_kobj = kobject_create_and_add(DSW_SYSFS_DEVICES, dsw_kobj);
+	if (!dsw_devices_kobj) {
 		kobject_put(dsw_kobj);
-	return ret;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * dsw_sysfs_enable() - create the attach and detach files
+ *
+ * Context: once the device registry is built.
+ * Return: 0 or a negative errno.
+ */
+int __init dsw_sysfs_enable(void)
+{
+	return sysfs_create_group(dsw_kobj, &dsw_group);
+}
+
+/**
+ * dsw_sysfs_devices() - the directory holding per-device directories
+ *
+ * Return: the kobject of /sys/kernel/dynswiotlb/devices.
+ */
+struct kobject *dsw_sysfs_devices(void)
+{
+	return dsw_devices_kobj;
+}
+
+/**
+ * dsw_sysfs_disable() - remove the attach and detach files
+ *
+ * Waits for running writes.
+ */
+void dsw_sysfs_disable(void)
+{
+	sysfs_remove_group(dsw_kobj, &dsw_group);
 }
 
 /**
  * dsw_sysfs_exit() - remove /sys/kernel/dynswiotlb
  *
- * Waits for running writes.
+ * Context: after every device directory is gone.
  */
 void dsw_sysfs_exit(void)
 {
-	sysfs_remove_group(dsw_kobj, &dsw_group);
+	kobject_put(dsw_devices_kobj);
 	kobject_put(dsw_kobj);
 }

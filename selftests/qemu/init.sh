@@ -31,8 +31,11 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
+# Keep the marker port open for the whole run: closing a tty with output
+# pending and reopening it has lost marker lines.
+exec 3>/dev/ttyS1
 marker() {
-	echo "$*" >/dev/ttyS1
+	echo "$*" >&3
 }
 
 # The watchdog: if the tests hang (D-state I/O, a stuck unload), dump what
@@ -48,6 +51,7 @@ marker() {
 	done
 	ps
 	marker "DSW-POWEROFF"
+	sleep 1
 	poweroff -f
 ) &
 wd=$!
@@ -65,4 +69,6 @@ kill $wd 2>/dev/null
 marker "DSW-DONE"
 sync
 marker "DSW-POWEROFF"
+# Let the UARTs drain: poweroff -f does not wait for the tty buffers.
+sleep 1
 poweroff -f

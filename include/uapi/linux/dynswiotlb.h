@@ -34,6 +34,8 @@
 #define DSW_SYSFS_DIR		DSW_MODULE_NAME
 #define DSW_SYSFS_ATTACH	"attach"
 #define DSW_SYSFS_DETACH	"detach"
+/* Per attached device: "/sys/kernel/" DSW_SYSFS_DIR "/devices/<name>/" */
+#define DSW_SYSFS_DEVICES	"devices"
 
 /* Maximum length of one device name, not counting the terminating NUL. */
 #define DSW_DEV_NAME_MAX	63
@@ -82,6 +84,14 @@
 #define DSW_STAT_LIVE_BUFFERS	"live_buffers"	/* dynamic buffers mapped now */
 #define DSW_STAT_LIVE_BYTES	"live_bytes"	/* bytes of those buffers */
 #define DSW_STAT_POOL_BYTES	"pool_bytes"	/* memory the device's pool holds */
+#define DSW_STAT_FREE_BYTES	"free_bytes"	/* of which not mapped */
+#define DSW_STAT_FAIL_TOO_LARGE	"fail_too_large" /* failures: larger than any buffer */
+#define DSW_STAT_FAIL_CAP	"fail_cap"	/* failures: a cap forbade growth */
+#define DSW_STAT_FAIL_NOMEM	"fail_nomem"	/* failures: no memory without sleeping */
+#define DSW_STAT_BYTES_TO_DEV	"bytes_to_device"	/* copied into buffers */
+#define DSW_STAT_BYTES_FROM_DEV	"bytes_from_device"	/* copied out of them */
+#define DSW_STAT_CHUNK_ALLOCS	"chunk_allocs"	/* chunks allocated */
+#define DSW_STAT_CHUNK_FREES	"chunk_frees"	/* chunks given back */
 
 /*
  * DSW_DEBUGFS_BUFFERS: one line per live dynamic buffer, lowest DMA address

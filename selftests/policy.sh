@@ -1,0 +1,201 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Growth policy knobs (module parameter defaults and the per-device files
+# under /sys/kernel/dynswiotlb/devices/<name>/): defaults reach a new
+# device, malformed writes change nothing, the reserve is allocated, idle
+# memory is given back within shrink_delay_ms + 1 s, caps fail mappings
+# cleanly and are counted, dynamic-only leaves the static pool alone,
+# off passes through, force_bounce bounces reachable memory. Dynamic
+# traffic comes from the test device (dma_api --hold): with a forced pool it
+# is filled first (--hog); without a pool force_bounce makes it dynamic.
+cd "$(dirname "$0")" || exit 1
+. ./lib/ktap.sh
+. ./lib/dsw.sh
+
+TDEV=dynswiotlb_test.0
+K=$DSW_SYSFS/devices/$TDEV
+ktap_begin
+dsw_unload
+nslabs=$(cat /sys/kernel/debug/swiotlb/io_tlb_nslabs 2>/dev/null || echo 0)
+forced=no
+grep -q 'swiotlb=[^ ]*force' /proc/cmdline && ! grep -q noforce /proc/cmdline && forced=yes
+ktap_info "static pool: $nslabs slabs, forced: $forced"
+
+if modprobe dynswiotlb devices=$TDEV chunk_kb=256 reserve_low_kb=256 \
+		reserve_high_kb=512 shrink_delay_ms=500 && modprobe dynswiotlb_test; then
+	ktap_ok "load with policy defaults as module parameters"
+else
+	ktap_fail "load with policy defaults as module parameters"
+	ktap_end
+fi
+got=$(cat $K/mode $K/force_bounce $K/max_kb $K/chunk_kb $K/reserve_low_kb \
+	$K/reserve_high_kb $K/shrink_delay_ms $K/max_map_kb | tr '\n' ' ')
+[ "$got" = "static-first 0 0 256 256 512 500 0 " ] &&
+	ktap_ok "the device starts with the defaults: $got" ||
+	ktap_fail "the device starts with the defaults" "$got"
+[ "$(dsw_stat $TDEV pool_bytes)" = 524288 ] &&
+	ktap_ok "reserve allocated up to reserve_high_kb (512 KiB)" ||
+	ktap_fail "reserve allocated up to reserve_high_kb" "pool_bytes $(dsw_stat $TDEV pool_bytes)"
+
+# --- malformed writes: EINVAL, one log line, nothing changes ---
+snapshot() {
+	cat $K/mode $K/force_bounce $K/max_kb $K/chunk_kb $K/reserve_low_kb \
+		$K/reserve_high_kb $K/shrink_delay_ms $K/max_map_kb \
+		/sys/module/dynswiotlb/parameters/chunk_kb \
+		/sys/module/dynswiotlb/parameters/max_total_kb | tr '\n' ' '
+}
+before=$(snapshot)
+NL='
+'
+n=0
+bad() { # bad FILE VALUE
+	n=$((n + 1))
+	dsw_mark
+	out=$(dsw_write "$1" "$2")
+	rc=$?
+	lines=$(dsw_log_since | grep -c 'dynswiotlb: ')
+	name="$(basename "$1") <- '$(printf '%s' "$2" | tr '\n' '~' | cut -c1-24)'"
+	if [ $rc -ne 0 ] && echo "$out" | grep -q 'Invalid argument' && [ "$lines" = 1 ] &&
+			[ "$(snapshot)" = "$before" ]; then
+		ktap_ok "$name: EINVAL: $(dsw_log_since | grep 'dynswiotlb: ' | sed 's/^\[[^]]*\] dynswiotlb: //' | cut -c1-70)"
+	else
+		ktap_fail "$name: EINVAL, one line, nothing changed" "rc=$rc $out $(dsw_log_since)"
+	fi
+}
+for f in mode force_bounce max_kb chunk_kb reserve_low_kb reserve_high_kb \
+		shrink_delay_ms max_map_kb; do
+	bad $K/$f "$NL"		# a lone newline (empty writes never reach sysfs)
+	bad $K/$f "abc"
+	bad $K/$f "-1"
+	bad $K/$f " 1"
+	bad $K/$f "1 2"
+done
+bad $K/mode "static"
+bad $K/mode "OFF"
+bad $K/mode "dynamic_only"
+bad $K/mode "3"
+bad $K/force_bounce "2"
+bad $K/force_bounce "yes"
+bad $K/max_kb "4294967296"
+bad $K/max_kb "16777217"
+bad $K/max_kb "0x100"
+bad $K/chunk_kb "100"
+bad $K/chunk_kb "32"
+bad $K/chunk_kb "8192"
+bad $K/chunk_kb "1.5"
+bad $K/reserve_low_kb "1024"
+bad $K/reserve_high_kb "128"
+bad $K/reserve_high_kb "262145"
+bad $K/shrink_delay_ms "3600001"
+bad $K/max_map_kb "4097"
+bad $K/max_map_kb "99999999999999999999"
+bad /sys/module/dynswiotlb/parameters/chunk_kb "48"
+bad /sys/module/dynswiotlb/parameters/max_total_kb "lots"
+bad /sys/module/dynswiotlb/parameters/max_total_kb "16777217"
+[ $n -ge 50 ] && ktap_ok "$n malformed writes tried (at least 50)" ||
+	ktap_fail "at least 50 malformed writes" "$n"
+
+# --- dynamic traffic ---
+if [ $forced = yes ]; then
+	./dma_api --hog >/dev/null && ktap_ok "static pool filled by the reference device" ||
+		ktap_fail "static pool filled by the reference device"
+else
+	echo 1 >$K/force_bounce
+	ktap_info "no forced pool: force_bounce=1 for dynamic traffic"
+fi
+
+hold() { # hold N SIZE: map and keep N buffers
+	./dma_api --hold "$1" --size "$2" >/dev/null 2>&1
+}
+
+# Shrink: burst of 4 MiB, released; back to the 512 KiB reserve within
+# shrink_delay_ms (500) + 1 s.
+if hold 64 65536 && [ "$(dsw_stat $TDEV pool_bytes)" -gt 4000000 ]; then
+	ktap_ok "burst: 64 x 64 KiB held, pool grew to $(dsw_stat $TDEV pool_bytes) bytes"
+else
+	ktap_fail "burst: 64 x 64 KiB held" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+fi
+./dma_api --release >/dev/null
+t=0
+while [ "$(dsw_stat $TDEV pool_bytes)" -gt 524288 ] && [ $t -lt 50 ]; do
+	usleep 100000
+	t=$((t + 1))
+done
+if [ "$(dsw_stat $TDEV pool_bytes)" -le 524288 ] && [ $t -le 15 ]; then
+	ktap_ok "shrank back to the reserve in $((t * 100)) ms (limit 500 + 1000 ms)"
+else
+	ktap_fail "shrank back to the reserve within 1500 ms" "after $((t * 100)) ms: pool_bytes $(dsw_stat $TDEV pool_bytes)"
+fi
+
+# Caps: a device cap of 1 MiB.
+echo 1024 >$K/max_kb
+f0=$(dsw_stat $TDEV fail_cap)
+if ! hold 32 65536 && [ "$(dsw_stat $TDEV fail_cap)" -gt "$f0" ] &&
+		[ "$(dsw_stat $TDEV live_buffers)" = 0 ] &&
+		[ "$(dsw_stat $TDEV pool_bytes)" -le 1048576 ]; then
+	ktap_ok "device cap 1 MiB: 2 MiB of mappings fail cleanly, counted as fail_cap"
+else
+	ktap_fail "device cap 1 MiB: mappings beyond it fail cleanly" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+fi
+hold 8 65536 && [ "$(dsw_stat $TDEV live_buffers)" = 8 ] &&
+	ktap_ok "within the cap: 8 x 64 KiB mapped and verified" ||
+	ktap_fail "within the cap: 8 x 64 KiB mapped"
+./dma_api --release >/dev/null
+echo 0 >$K/max_kb
+# The global cap, across devices.
+echo 768 >/sys/module/dynswiotlb/parameters/max_total_kb
+f0=$(dsw_stat $TDEV fail_cap)
+! hold 32 65536 && [ "$(dsw_stat $TDEV fail_cap)" -gt "$f0" ] &&
+	ktap_ok "global cap 768 KiB: mappings beyond it fail, counted" ||
+	ktap_fail "global cap: mappings beyond it fail" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+echo 0 >/sys/module/dynswiotlb/parameters/max_total_kb
+hold 32 65536 && ./dma_api --release >/dev/null &&
+	ktap_ok "caps lifted: 2 MiB of mappings succeed" || ktap_fail "caps lifted: mappings succeed"
+
+if [ $forced = yes ]; then
+	./dma_api --unhog >/dev/null
+	# Isolation: dynamic-only never touches the static pool.
+	for m in dynamic-only static-first; do
+		echo $m >$K/mode
+		s0=$(dsw_stat $TDEV static)
+		d0=$(dsw_stat $TDEV dynamic)
+		hold 8 4096 && ./dma_api --release >/dev/null
+		ds=$(( $(dsw_stat $TDEV static) - s0 ))
+		dd=$(( $(dsw_stat $TDEV dynamic) - d0 ))
+		if { [ $m = dynamic-only ] && [ $ds = 0 ] && [ $dd = 8 ]; } ||
+				{ [ $m = static-first ] && [ $ds = 8 ] && [ $dd = 0 ]; }; then
+			ktap_ok "mode $m: static +$ds, dynamic +$dd"
+		else
+			ktap_fail "mode $m" "static +$ds, dynamic +$dd"
+		fi
+	done
+	echo off >$K/mode
+	d0=$(dsw_stat $TDEV dynamic)
+	./dma_api --hog >/dev/null
+	! hold 8 4096 && [ "$(dsw_stat $TDEV dynamic)" = "$d0" ] &&
+		ktap_ok "mode off: pool full, mappings fail as without the module, no dynamic buffer" ||
+		ktap_fail "mode off: pass-through" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+	./dma_api --unhog >/dev/null
+	echo static-first >$K/mode
+else
+	for fb in 0 1; do
+		echo $fb >$K/force_bounce
+		d0=$(dsw_stat $TDEV dynamic)
+		r0=$(dsw_stat $TDEV direct)
+		hold 8 4096 && ./dma_api --release >/dev/null
+		dd=$(( $(dsw_stat $TDEV dynamic) - d0 ))
+		dr=$(( $(dsw_stat $TDEV direct) - r0 ))
+		if { [ $fb = 0 ] && [ $dd = 0 ] && [ $dr = 8 ]; } ||
+				{ [ $fb = 1 ] && [ $dd = 8 ] && [ $dr = 0 ]; }; then
+			ktap_ok "force_bounce=$fb: direct +$dr, dynamic +$dd"
+		else
+			ktap_fail "force_bounce=$fb" "direct +$dr, dynamic +$dd"
+		fi
+	done
+fi
+[ "$(dsw_stat $TDEV live_buffers)" = 0 ] && ktap_ok "no live buffer left" ||
+	ktap_fail "no live buffer left"
+modprobe -r dynswiotlb_test
+ktap_check "unload" dsw_unload
+ktap_end
