@@ -43,6 +43,7 @@
 
 #include "bounce.h"
 #include "shim.h"
+#include "trace.h"
 
 #define DSW_SLOT_SHIFT		9
 #define DSW_SLOT_SIZE		BIT(DSW_SLOT_SHIFT)
@@ -248,6 +249,8 @@ static void dsw_chunk_add(struct dsw_shim *shim, struct dsw_chunk *c)
 	shim->pool_bytes += c->size;
 	shim->free_bytes += c->size;
 	shim->chunk_allocs++;
+	shim->pool_hiwater = max(shim->pool_hiwater, shim->pool_bytes);
+	trace_dsw_grow(shim->dev, c->size, shim->pool_bytes);
 }
 
 /*
@@ -437,12 +440,14 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	if (!size || size > dsw_bounce_max_mapping(shim) ||
 	    need - 1 > boundary) {
 		this_cpu_inc(shim->stats->fail_too_large);
+		trace_dsw_fail(dev, size, "too_large");
 		return DMA_MAPPING_ERROR;
 	}
 
 	b = mempool_alloc(dsw_buf_pool, GFP_ATOMIC | __GFP_NOWARN);
 	if (!b) {
 		this_cpu_inc(shim->stats->fail_nomem);
+		trace_dsw_fail(dev, size, "nomem");
 		return DMA_MAPPING_ERROR;
 	}
 
@@ -457,8 +462,10 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 			mempool_free(b, dsw_buf_pool);
 			if (PTR_ERR(c) == -ENOSPC) {
 				this_cpu_inc(shim->stats->fail_cap);
+				trace_dsw_fail(dev, size, "cap");
 			} else {
 				this_cpu_inc(shim->stats->fail_nomem);
+				trace_dsw_fail(dev, size, "nomem");
 				dsw_kick_grow(shim);
 			}
 			return DMA_MAPPING_ERROR;
@@ -487,10 +494,12 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	dsw_tree_insert(shim, b);
 	shim->nr_live++;
 	shim->live_bytes += size;
+	shim->live_hiwater = max(shim->live_hiwater, shim->live_bytes);
 	refill = shim->free_bytes < dsw_low_bytes(shim);
 	spin_unlock_irqrestore(&shim->lock, flags);
 	if (refill)
 		dsw_kick_grow(shim);
+	trace_dsw_map(dev, b->dma, size, dir);
 	return b->dma;
 }
 
@@ -536,6 +545,7 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 	}
 	rb_erase(&b->rb, &shim->tree);
 	spin_unlock_irqrestore(&shim->lock, flags);
+	trace_dsw_unmap(shim->dev, b->dma, b->size, dir);
 
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
@@ -629,6 +639,7 @@ static void dsw_bounce_work(struct work_struct *work)
 		shim->pool_bytes -= c->size;
 		shim->free_bytes -= c->size;
 		shim->chunk_frees++;
+		trace_dsw_shrink(shim->dev, c->size, shim->pool_bytes);
 	}
 	spin_unlock_irqrestore(&shim->lock, flags);
 

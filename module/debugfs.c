@@ -16,13 +16,19 @@
  *	DSW_DEBUGFS_* and DSW_STATE_* macros of <uapi/linux/dynswiotlb.h>.
  *
  * <debugfs>/dynswiotlb/<name>/ (mode 0500), while <name> is attached:
- *	stats (0400)	counters, "<key> <value>\n" (DSW_STAT_* keys)
+ *	stats (0600)	counters, "<key> <value>\n" (DSW_STAT_* keys);
+ *			writing 0 resets the high-water marks
  *	buffers (0400)	live dynamic buffers (DSW_DEBUGFS_BUFFERS format)
+ *
+ * <debugfs>/dynswiotlb/summary (0400): see dsw_summary_show().
  *
  * As with all of debugfs, failures to create entries are not errors.
  */
 
 #include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
 #include <linux/seq_file.h>
 #include <uapi/linux/dynswiotlb.h>
 
@@ -41,6 +47,60 @@ static int dsw_devices_show_one(const struct dsw_dev *dd, void *data)
 	return 0;
 }
 
+/*
+ * <debugfs>/dynswiotlb/summary: one line per attached device and a total,
+ * "<name> <mode> pool=<bytes> live=<buffers>/<bytes> failures=<n>" and
+ * "total pool=<bytes> live=<buffers>/<bytes> failures=<n> cap=<KiB>".
+ */
+struct dsw_summary {
+	struct seq_file *m;
+	size_t pool, live_bytes;
+	unsigned long live;
+	u64 failures;
+};
+
+static int dsw_summary_one(const struct dsw_dev *dd, void *data)
+{
+	static const char *const modes[] = { "static-first", "dynamic-only",
+					     "off" };
+	struct dsw_summary *sum = data;
+	struct dsw_shim *shim = dd->shim;
+	unsigned long flags, live;
+	size_t pool, live_bytes;
+	u64 failures = 0;
+	int cpu;
+
+	if (!shim)
+		return 0;
+	for_each_possible_cpu(cpu)
+		failures += READ_ONCE(per_cpu_ptr(shim->stats, cpu)->failures);
+	spin_lock_irqsave(&shim->lock, flags);
+	pool = shim->pool_bytes;
+	live = shim->nr_live;
+	live_bytes = shim->live_bytes;
+	spin_unlock_irqrestore(&shim->lock, flags);
+	seq_printf(sum->m, "%s %s pool=%zu live=%lu/%zu failures=%llu\n",
+		   dd->name, modes[READ_ONCE(shim->policy.mode)], pool, live,
+		   live_bytes, failures);
+	sum->pool += pool;
+	sum->live += live;
+	sum->live_bytes += live_bytes;
+	sum->failures += failures;
+	return 0;
+}
+
+static int dsw_summary_show(struct seq_file *m, void *unused)
+{
+	struct dsw_summary sum = { .m = m };
+
+	dsw_iterate_devs(dsw_summary_one, &sum);
+	seq_printf(m, "total pool=%zu live=%lu/%zu failures=%llu cap=%u\n",
+		   sum.pool, sum.live, sum.live_bytes, sum.failures,
+		   READ_ONCE(dsw_max_total_kb));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dsw_summary);
+
 static int dsw_devices_show(struct seq_file *m, void *unused)
 {
 	return dsw_iterate_devs(dsw_devices_show_one, m);
@@ -52,7 +112,7 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 	struct dsw_shim *shim = m->private;
 	struct dsw_pcpu_stats sum = {};
 	unsigned long flags, nr_live, allocs, frees;
-	size_t live, pool, free;
+	size_t live, pool, free, live_hw, pool_hw;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -76,6 +136,8 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 	free = shim->free_bytes;
 	allocs = shim->chunk_allocs;
 	frees = shim->chunk_frees;
+	live_hw = shim->live_hiwater;
+	pool_hw = shim->pool_hiwater;
 	spin_unlock_irqrestore(&shim->lock, flags);
 
 	seq_printf(m, DSW_STAT_MAPS " %llu\n", sum.maps);
@@ -94,9 +156,43 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, DSW_STAT_BYTES_FROM_DEV " %llu\n", sum.bytes_from_device);
 	seq_printf(m, DSW_STAT_CHUNK_ALLOCS " %lu\n", allocs);
 	seq_printf(m, DSW_STAT_CHUNK_FREES " %lu\n", frees);
+	seq_printf(m, DSW_STAT_LIVE_HIWATER " %zu\n", live_hw);
+	seq_printf(m, DSW_STAT_POOL_HIWATER " %zu\n", pool_hw);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(dsw_stats);
+
+static int dsw_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, dsw_stats_show, inode->i_private);
+}
+
+/* Writing "0" resets the high-water marks to the current values. */
+static ssize_t dsw_stats_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	struct dsw_shim *shim = ((struct seq_file *)file->private_data)->private;
+	unsigned long flags;
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 10, &val);
+	if (ret || val)
+		return -EINVAL;
+	spin_lock_irqsave(&shim->lock, flags);
+	shim->live_hiwater = shim->live_bytes;
+	shim->pool_hiwater = shim->pool_bytes;
+	spin_unlock_irqrestore(&shim->lock, flags);
+	return count;
+}
+
+static const struct file_operations dsw_stats_fops = {
+	.owner = THIS_MODULE,
+	.open = dsw_stats_open,
+	.read = seq_read,
+	.write = dsw_stats_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 static int dsw_buffers_show(struct seq_file *m, void *unused)
 {
@@ -116,7 +212,7 @@ struct dentry *dsw_debugfs_add_dev(const char *name, struct dsw_shim *shim)
 {
 	struct dentry *dir = debugfs_create_dir(name, dsw_debugfs_root);
 
-	debugfs_create_file(DSW_DEBUGFS_STATS, 0400, dir, shim,
+	debugfs_create_file(DSW_DEBUGFS_STATS, 0600, dir, shim,
 			    &dsw_stats_fops);
 	debugfs_create_file(DSW_DEBUGFS_BUFFERS, 0400, dir, shim,
 			    &dsw_buffers_fops);
@@ -144,6 +240,8 @@ void __init dsw_debugfs_init(void)
 	dsw_debugfs_root = debugfs_create_dir(DSW_DEBUGFS_DIR, NULL);
 	debugfs_create_file(DSW_DEBUGFS_DEVICES, 0400, dsw_debugfs_root, NULL,
 			    &dsw_devices_fops);
+	debugfs_create_file(DSW_DEBUGFS_SUMMARY, 0400, dsw_debugfs_root, NULL,
+			    &dsw_summary_fops);
 }
 
 /**

@@ -64,6 +64,8 @@ struct dsw_pcpu_stats {
  * @live_bytes: their mapped bytes
  * @pool_bytes: bytes of all chunks
  * @free_bytes: bytes of all chunks not allocated to a buffer
+ * @live_hiwater: highest @live_bytes since attach or the last reset
+ * @pool_hiwater: highest @pool_bytes since attach or the last reset
  * @committed: bytes of chunks allocated or being allocated, for the caps
  * @chunk_allocs: chunks allocated so far
  * @chunk_frees: chunks given back so far
@@ -88,6 +90,8 @@ struct dsw_shim {
 	size_t live_bytes;
 	size_t pool_bytes;
 	size_t free_bytes;
+	size_t live_hiwater;
+	size_t pool_hiwater;
 	atomic_long_t committed;
 	unsigned long chunk_allocs;
 	unsigned long chunk_frees;

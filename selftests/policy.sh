@@ -96,7 +96,14 @@ bad /sys/module/dynswiotlb/parameters/max_total_kb "16777217"
 [ $n -ge 50 ] && ktap_ok "$n malformed writes tried (at least 50)" ||
 	ktap_fail "at least 50 malformed writes" "$n"
 
-# --- dynamic traffic ---
+# --- dynamic traffic, traced ---
+T=/sys/kernel/tracing
+[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
+if echo 1 >$T/events/dynswiotlb/enable && echo >$T/trace; then
+	ktap_ok "tracepoints dynswiotlb:* enabled"
+else
+	ktap_fail "tracepoints dynswiotlb:* enabled" "$(ls $T/events 2>&1 | head -3)"
+fi
 if [ $forced = yes ]; then
 	./dma_api --hog >/dev/null && ktap_ok "static pool filled by the reference device" ||
 		ktap_fail "static pool filled by the reference device"
@@ -116,7 +123,21 @@ if hold 64 65536 && [ "$(dsw_stat $TDEV pool_bytes)" -gt 4000000 ]; then
 else
 	ktap_fail "burst: 64 x 64 KiB held" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
 fi
+grep -q "^$TDEV [a-z-]* pool=[0-9]* live=64/4194304 failures=" $DSW_DEBUGFS/summary &&
+	grep -q '^total pool=' $DSW_DEBUGFS/summary &&
+	ktap_ok "summary: $(grep "^$TDEV" $DSW_DEBUGFS/summary)" ||
+	ktap_fail "summary lists the device and a total" "$(cat $DSW_DEBUGFS/summary)"
 ./dma_api --release >/dev/null
+[ "$(dsw_stat $TDEV live_bytes_hiwater)" -ge 4194304 ] &&
+	[ "$(dsw_stat $TDEV pool_bytes_hiwater)" -gt 4000000 ] &&
+	ktap_ok "high-water marks kept after release: live $(dsw_stat $TDEV live_bytes_hiwater), pool $(dsw_stat $TDEV pool_bytes_hiwater)" ||
+	ktap_fail "high-water marks kept after release" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+if echo 0 >$DSW_DEBUGFS/$TDEV/stats && [ "$(dsw_stat $TDEV live_bytes_hiwater)" = 0 ] &&
+		! dsw_write $DSW_DEBUGFS/$TDEV/stats 5 >/dev/null; then
+	ktap_ok "writing 0 to stats resets the high-water marks; other values are refused"
+else
+	ktap_fail "high-water reset" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+fi
 t=0
 while [ "$(dsw_stat $TDEV pool_bytes)" -gt 524288 ] && [ $t -lt 50 ]; do
 	usleep 100000
@@ -152,6 +173,14 @@ f0=$(dsw_stat $TDEV fail_cap)
 echo 0 >/sys/module/dynswiotlb/parameters/max_total_kb
 hold 32 65536 && ./dma_api --release >/dev/null &&
 	ktap_ok "caps lifted: 2 MiB of mappings succeed" || ktap_fail "caps lifted: mappings succeed"
+
+echo 0 >$T/events/dynswiotlb/enable
+for ev in "dsw_map: dev=$TDEV dma=0x" "dsw_unmap: dev=$TDEV" "dsw_grow: dev=$TDEV chunk=" \
+		"dsw_shrink: dev=$TDEV" "dsw_fail: dev=$TDEV size=65536 reason=cap"; do
+	c=$(grep -c "$ev" $T/trace)
+	[ "$c" -gt 0 ] && ktap_ok "trace has $c '${ev%% *}' events naming the device" ||
+		ktap_fail "trace has '$ev' events" "$(tail -n 3 $T/trace)"
+done
 
 if [ $forced = yes ]; then
 	./dma_api --unhog >/dev/null

@@ -205,6 +205,14 @@ static inline void dsw_fwd_unmap(struct device *dev, dma_addr_t dma,
 #define DSW_MAX_PAGE_ORDER	(MAX_ORDER - 1)
 #endif
 
+/* Tracepoints: __assign_str() lost its source argument in 6.10. */
+#ifdef DSW_HAVE_ASSIGN_STR_1
+#define dsw_assign_str(dst, src)	\
+	do { (void)(src); __assign_str(dst); } while (0)
+#else
+#define dsw_assign_str(dst, src)	__assign_str(dst, src)
+#endif
+
 /* map_sg's failure value: a negative errno on 6.x, 0 on 5.10. */
 #ifdef DSW_HAVE_MAP_SG_ERRNO
 #define DSW_MAP_SG_ERROR(err)	(err)

@@ -58,6 +58,8 @@
  */
 #define DSW_DEBUGFS_DIR		DSW_MODULE_NAME
 #define DSW_DEBUGFS_DEVICES	"devices"
+/* One line per attached device and a total (module/debugfs.c). */
+#define DSW_DEBUGFS_SUMMARY	"summary"
 
 /* The device exists, but the module's DMA ops are not installed on it. */
 #define DSW_STATE_PRESENT	"present"
@@ -92,6 +94,8 @@
 #define DSW_STAT_BYTES_FROM_DEV	"bytes_from_device"	/* copied out of them */
 #define DSW_STAT_CHUNK_ALLOCS	"chunk_allocs"	/* chunks allocated */
 #define DSW_STAT_CHUNK_FREES	"chunk_frees"	/* chunks given back */
+#define DSW_STAT_LIVE_HIWATER	"live_bytes_hiwater" /* reset: write 0 to stats */
+#define DSW_STAT_POOL_HIWATER	"pool_bytes_hiwater"
 
 /*
  * DSW_DEBUGFS_BUFFERS: one line per live dynamic buffer, lowest DMA address
