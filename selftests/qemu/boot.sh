@@ -56,7 +56,7 @@ run_qemu() {
 	truncate -s 0 "$out/vda.img" "$out/nvme.img"
 	truncate -s "${DSW_DISK_SIZE:-1G}" "$out/vda.img" "$out/nvme.img"
 	timeout --foreground -k 10 $((timeout + 120)) \
-		qemu-system-x86_64 "${machine[@]}" -accel tcg -cpu max \
+		qemu-system-x86_64 "${machine[@]}" -accel "$(dsw_target_accel "$target")" -cpu max \
 		-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}" \
 		-nodefaults -nographic -no-reboot -monitor none \
 		-serial "file:$console" -serial "file:$markers" \
