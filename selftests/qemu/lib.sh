@@ -35,18 +35,15 @@ dsw_target_suite() {
 	esac
 }
 
-# dsw_target_accel TARGET: QEMU's accelerator options for a target. 7.3
-# patches kernel text (static keys: enabling any trace event flips the one
-# in __schedule) with int3 breakpoints in a way that multi-threaded TCG
-# (QEMU 7.2) does not keep coherent across vCPUs: another vCPU sometimes
-# executes the stale int3 after the patch is done and oopses ("Oops: int3"
-# in __schedule or sched_clock_cpu). Single-threaded TCG runs the vCPUs in
-# turn and never shows it.
+# dsw_target_accel TARGET: QEMU's accelerator options for a target. The
+# kernel patches its text (static keys: enabling any trace event flips the
+# one in __schedule) with int3 breakpoints, which multi-threaded TCG (QEMU
+# 7.2) does not keep coherent across vCPUs: another vCPU sometimes runs the
+# stale int3 after the patch is done and oopses ("Oops: int3" in
+# __schedule or sched_clock_cpu; seen on 7.3). Single-threaded TCG runs the
+# vCPUs in turn and never shows it; it is used for every kernel.
 dsw_target_accel() {
-	case "$1" in
-	7.*) echo tcg,thread=single ;;
-	*) echo tcg ;;
-	esac
+	echo tcg,thread=single
 }
 
 dsw_log() {
