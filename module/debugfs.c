@@ -30,6 +30,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 #include <uapi/linux/dynswiotlb.h>
 
 #include "attach.h"
@@ -45,6 +46,28 @@ static int dsw_devices_show_one(const struct dsw_dev *dd, void *data)
 
 	seq_printf(m, "%s %s\n", dd->name, dsw_dev_state_name(dd->state));
 	return 0;
+}
+
+/* The per-CPU counters of @shim, added up (a snapshot, not atomic). */
+static void dsw_stats_sum(struct dsw_shim *shim, struct dsw_pcpu_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct dsw_pcpu_stats *s = per_cpu_ptr(shim->stats, cpu);
+
+		sum->maps += READ_ONCE(s->maps);
+		sum->direct += READ_ONCE(s->direct);
+		sum->static_hits += READ_ONCE(s->static_hits);
+		sum->dynamic += READ_ONCE(s->dynamic);
+		sum->failures += READ_ONCE(s->failures);
+		sum->fail_too_large += READ_ONCE(s->fail_too_large);
+		sum->fail_cap += READ_ONCE(s->fail_cap);
+		sum->fail_nomem += READ_ONCE(s->fail_nomem);
+		sum->bytes_to_device += READ_ONCE(s->bytes_to_device);
+		sum->bytes_from_device += READ_ONCE(s->bytes_from_device);
+	}
 }
 
 /*
@@ -65,15 +88,13 @@ static int dsw_summary_one(const struct dsw_dev *dd, void *data)
 					     "off" };
 	struct dsw_summary *sum = data;
 	struct dsw_shim *shim = dd->shim;
+	struct dsw_pcpu_stats stats;
 	unsigned long flags, live;
 	size_t pool, live_bytes;
-	u64 failures = 0;
-	int cpu;
 
 	if (!shim)
 		return 0;
-	for_each_possible_cpu(cpu)
-		failures += READ_ONCE(per_cpu_ptr(shim->stats, cpu)->failures);
+	dsw_stats_sum(shim, &stats);
 	spin_lock_irqsave(&shim->lock, flags);
 	pool = shim->pool_bytes;
 	live = shim->nr_live;
@@ -81,11 +102,11 @@ static int dsw_summary_one(const struct dsw_dev *dd, void *data)
 	spin_unlock_irqrestore(&shim->lock, flags);
 	seq_printf(sum->m, "%s %s pool=%zu live=%lu/%zu failures=%llu\n",
 		   dd->name, modes[READ_ONCE(shim->policy.mode)], pool, live,
-		   live_bytes, failures);
+		   live_bytes, stats.failures);
 	sum->pool += pool;
 	sum->live += live;
 	sum->live_bytes += live_bytes;
-	sum->failures += failures;
+	sum->failures += stats.failures;
 	return 0;
 }
 
@@ -110,25 +131,11 @@ DEFINE_SHOW_ATTRIBUTE(dsw_devices);
 static int dsw_stats_show(struct seq_file *m, void *unused)
 {
 	struct dsw_shim *shim = m->private;
-	struct dsw_pcpu_stats sum = {};
+	struct dsw_pcpu_stats sum;
 	unsigned long flags, nr_live, allocs, frees;
 	size_t live, pool, free, live_hw, pool_hw;
-	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		const struct dsw_pcpu_stats *s = per_cpu_ptr(shim->stats, cpu);
-
-		sum.maps += READ_ONCE(s->maps);
-		sum.direct += READ_ONCE(s->direct);
-		sum.static_hits += READ_ONCE(s->static_hits);
-		sum.dynamic += READ_ONCE(s->dynamic);
-		sum.failures += READ_ONCE(s->failures);
-		sum.fail_too_large += READ_ONCE(s->fail_too_large);
-		sum.fail_cap += READ_ONCE(s->fail_cap);
-		sum.fail_nomem += READ_ONCE(s->fail_nomem);
-		sum.bytes_to_device += READ_ONCE(s->bytes_to_device);
-		sum.bytes_from_device += READ_ONCE(s->bytes_from_device);
-	}
+	dsw_stats_sum(shim, &sum);
 	spin_lock_irqsave(&shim->lock, flags);
 	nr_live = shim->nr_live;
 	live = shim->live_bytes;
