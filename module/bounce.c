@@ -38,6 +38,7 @@
 #include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/rbtree.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -201,8 +202,12 @@ static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
 	struct device *dev = shim->dev;
 	struct device *bsh = &shim->bshadow;
 	unsigned int nslots = size >> DSW_SLOT_SHIFT;
+	unsigned int inject = READ_ONCE(shim->inject);
 	struct dsw_chunk *c;
 
+	if (inject == DSW_INJECT_EVERY ||
+	    (inject == DSW_INJECT_NOWAIT && !gfpflags_allow_blocking(gfp)))
+		return ERR_PTR(-ENOMEM);
 	if (!dsw_commit(shim, size))
 		return ERR_PTR(-ENOSPC);
 	c = kzalloc(struct_size(c, map, BITS_TO_LONGS(nslots)), gfp);
@@ -384,6 +389,15 @@ static size_t dsw_chunk_size_for(struct dsw_shim *shim, size_t need,
 	return max_t(size_t, size, dsw_chunk_bytes(shim));
 }
 
+/* Count a successful dynamic mapping that took @ns nanoseconds. */
+static void dsw_lat_account(struct dsw_shim *shim, u64 ns)
+{
+	unsigned int bucket = ns ? ilog2(ns) : 0;
+
+	this_cpu_add(shim->stats->dynamic_ns, ns);
+	this_cpu_inc(shim->stats->lat[min(bucket, DSW_LAT_BUCKETS - 1U)]);
+}
+
 /* Refill the reserve now. */
 static void dsw_kick_grow(struct dsw_shim *shim)
 {
@@ -428,6 +442,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	unsigned long align = DSW_SLOT_SIZE;
 	size_t off = phys & mask, need;
 	struct dsw_chunk *c = NULL;
+	u64 start = local_clock();
 	struct dsw_buf *b;
 	unsigned long flags;
 	bool ok, refill;
@@ -500,6 +515,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	if (refill)
 		dsw_kick_grow(shim);
 	trace_dsw_map(dev, b->dma, size, dir);
+	dsw_lat_account(shim, local_clock() - start);
 	return b->dma;
 }
 

@@ -8,6 +8,14 @@
 
 struct dsw_shim;
 
+/* Allocation failures injected for tests (debugfs DSW_DEBUGFS_INJECT). */
+enum dsw_inject {
+	DSW_INJECT_NONE,	/* none */
+	DSW_INJECT_NOWAIT,	/* allocations that may not sleep fail */
+	DSW_INJECT_EVERY,	/* every chunk allocation fails */
+	DSW_INJECT_NR
+};
+
 int dsw_bounce_init(struct dsw_shim *shim);
 void dsw_bounce_exit(struct dsw_shim *shim);
 dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,

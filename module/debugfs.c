@@ -19,6 +19,9 @@
  *	stats (0600)	counters, "<key> <value>\n" (DSW_STAT_* keys);
  *			writing 0 resets the high-water marks
  *	buffers (0400)	live dynamic buffers (DSW_DEBUGFS_BUFFERS format)
+ *	latency (0600)	histogram of dynamic mapping times (DSW_DEBUGFS_LATENCY);
+ *			writing 0 empties it
+ *	inject_nomem (0600) allocation failure injection (DSW_DEBUGFS_INJECT)
  *
  * <debugfs>/dynswiotlb/summary (0400): see dsw_summary_show().
  *
@@ -31,6 +34,7 @@
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/dynswiotlb.h>
 
 #include "attach.h"
@@ -39,6 +43,22 @@
 #include "shim.h"
 
 static struct dentry *dsw_debugfs_root;
+
+/* A seq_file shown by <name>_show() and written by <name>_write(). */
+#define DSW_DEFINE_RW_ATTRIBUTE(__name)					\
+static int __name##_open(struct inode *inode, struct file *file)	\
+{									\
+	return single_open(file, __name##_show, inode->i_private);	\
+}									\
+									\
+static const struct file_operations __name##_fops = {			\
+	.owner = THIS_MODULE,						\
+	.open = __name##_open,						\
+	.read = seq_read,						\
+	.write = __name##_write,					\
+	.llseek = seq_lseek,						\
+	.release = single_release,					\
+}
 
 static int dsw_devices_show_one(const struct dsw_dev *dd, void *data)
 {
@@ -51,7 +71,7 @@ static int dsw_devices_show_one(const struct dsw_dev *dd, void *data)
 /* The per-CPU counters of @shim, added up (a snapshot, not atomic). */
 static void dsw_stats_sum(struct dsw_shim *shim, struct dsw_pcpu_stats *sum)
 {
-	int cpu;
+	int cpu, i;
 
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
@@ -67,6 +87,9 @@ static void dsw_stats_sum(struct dsw_shim *shim, struct dsw_pcpu_stats *sum)
 		sum->fail_nomem += READ_ONCE(s->fail_nomem);
 		sum->bytes_to_device += READ_ONCE(s->bytes_to_device);
 		sum->bytes_from_device += READ_ONCE(s->bytes_from_device);
+		sum->dynamic_ns += READ_ONCE(s->dynamic_ns);
+		for (i = 0; i < DSW_LAT_BUCKETS; i++)
+			sum->lat[i] += READ_ONCE(s->lat[i]);
 	}
 }
 
@@ -165,12 +188,18 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, DSW_STAT_CHUNK_FREES " %lu\n", frees);
 	seq_printf(m, DSW_STAT_LIVE_HIWATER " %zu\n", live_hw);
 	seq_printf(m, DSW_STAT_POOL_HIWATER " %zu\n", pool_hw);
+	seq_printf(m, DSW_STAT_DYNAMIC_NS " %llu\n", sum.dynamic_ns);
 	return 0;
 }
 
-static int dsw_stats_open(struct inode *inode, struct file *file)
+/* Parse a write of "0" to a debugfs file: 0 or -EINVAL. */
+static int dsw_write_zero(const char __user *ubuf, size_t count)
 {
-	return single_open(file, dsw_stats_show, inode->i_private);
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, count, 10, &val);
+	return ret || val ? -EINVAL : 0;
 }
 
 /* Writing "0" resets the high-water marks to the current values. */
@@ -179,12 +208,11 @@ static ssize_t dsw_stats_write(struct file *file, const char __user *ubuf,
 {
 	struct dsw_shim *shim = ((struct seq_file *)file->private_data)->private;
 	unsigned long flags;
-	unsigned int val;
 	int ret;
 
-	ret = kstrtouint_from_user(ubuf, count, 10, &val);
-	if (ret || val)
-		return -EINVAL;
+	ret = dsw_write_zero(ubuf, count);
+	if (ret)
+		return ret;
 	spin_lock_irqsave(&shim->lock, flags);
 	shim->live_hiwater = shim->live_bytes;
 	shim->pool_hiwater = shim->pool_bytes;
@@ -192,14 +220,87 @@ static ssize_t dsw_stats_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
-static const struct file_operations dsw_stats_fops = {
-	.owner = THIS_MODULE,
-	.open = dsw_stats_open,
-	.read = seq_read,
-	.write = dsw_stats_write,
-	.llseek = seq_lseek,
-	.release = single_release,
+DSW_DEFINE_RW_ATTRIBUTE(dsw_stats);
+
+static int dsw_latency_show(struct seq_file *m, void *unused)
+{
+	struct dsw_pcpu_stats sum;
+	u64 from, to;
+	int i;
+
+	dsw_stats_sum(m->private, &sum);
+	for (i = 0; i < DSW_LAT_BUCKETS; i++) {
+		from = i ? 1ULL << i : 0;
+		to = i < DSW_LAT_BUCKETS - 1 ? 1ULL << (i + 1) : U64_MAX;
+		seq_printf(m, "%llu %llu %llu\n", from, to, sum.lat[i]);
+	}
+	return 0;
+}
+
+/* Writing "0" empties the histogram (counts racing with it may survive). */
+static ssize_t dsw_latency_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct dsw_shim *shim = ((struct seq_file *)file->private_data)->private;
+	int cpu, i, ret;
+
+	ret = dsw_write_zero(ubuf, count);
+	if (ret)
+		return ret;
+	for_each_possible_cpu(cpu) {
+		struct dsw_pcpu_stats *s = per_cpu_ptr(shim->stats, cpu);
+
+		for (i = 0; i < DSW_LAT_BUCKETS; i++)
+			WRITE_ONCE(s->lat[i], 0);
+	}
+	return count;
+}
+
+DSW_DEFINE_RW_ATTRIBUTE(dsw_latency);
+
+static const char *const dsw_inject_names[DSW_INJECT_NR] = {
+	[DSW_INJECT_NONE] = DSW_INJECT_OFF,
+	[DSW_INJECT_NOWAIT] = DSW_INJECT_ATOMIC,
+	[DSW_INJECT_EVERY] = DSW_INJECT_ALL,
 };
+
+static int dsw_inject_show(struct seq_file *m, void *unused)
+{
+	struct dsw_shim *shim = m->private;
+
+	seq_printf(m, "%s\n", dsw_inject_names[READ_ONCE(shim->inject)]);
+	return 0;
+}
+
+/* One of dsw_inject_names; a change is logged and kicks the refill. */
+static ssize_t dsw_inject_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct dsw_shim *shim = ((struct seq_file *)file->private_data)->private;
+	char buf[16];
+	int val;
+
+	if (!count || count >= sizeof(buf))
+		goto inval;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	val = sysfs_match_string(dsw_inject_names, buf);
+	if (val < 0)
+		goto inval;
+	if (xchg(&shim->inject, val) != val)
+		pr_info("%s: allocation failure injection: %s\n",
+			dev_name(shim->dev), dsw_inject_names[val]);
+	dsw_policy_changed(shim);
+	return count;
+
+inval:
+	pr_err("%s: " DSW_DEBUGFS_INJECT ": not one of " DSW_INJECT_OFF ", "
+	       DSW_INJECT_ATOMIC ", " DSW_INJECT_ALL "\n", dev_name(shim->dev));
+	return -EINVAL;
+}
+
+DSW_DEFINE_RW_ATTRIBUTE(dsw_inject);
 
 static int dsw_buffers_show(struct seq_file *m, void *unused)
 {
@@ -223,6 +324,10 @@ struct dentry *dsw_debugfs_add_dev(const char *name, struct dsw_shim *shim)
 			    &dsw_stats_fops);
 	debugfs_create_file(DSW_DEBUGFS_BUFFERS, 0400, dir, shim,
 			    &dsw_buffers_fops);
+	debugfs_create_file(DSW_DEBUGFS_LATENCY, 0600, dir, shim,
+			    &dsw_latency_fops);
+	debugfs_create_file(DSW_DEBUGFS_INJECT, 0600, dir, shim,
+			    &dsw_inject_fops);
 	return dir;
 }
 

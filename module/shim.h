@@ -12,6 +12,8 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include <uapi/linux/dynswiotlb.h>
+
 #include "policy.h"
 
 /**
@@ -26,6 +28,8 @@
  * @fail_nomem: ... because no memory could be allocated without sleeping
  * @bytes_to_device: bytes copied into dynamic buffers
  * @bytes_from_device: bytes copied back out of them
+ * @dynamic_ns: nanoseconds spent in successful dynamic mappings
+ * @lat: successful dynamic mappings by duration, bucket ilog2(ns)
  */
 struct dsw_pcpu_stats {
 	u64 maps;
@@ -38,6 +42,8 @@ struct dsw_pcpu_stats {
 	u64 fail_nomem;
 	u64 bytes_to_device;
 	u64 bytes_from_device;
+	u64 dynamic_ns;
+	u64 lat[DSW_LAT_BUCKETS];
 };
 
 /**
@@ -69,6 +75,7 @@ struct dsw_pcpu_stats {
  * @committed: bytes of chunks allocated or being allocated, for the caps
  * @chunk_allocs: chunks allocated so far
  * @chunk_frees: chunks given back so far
+ * @inject: enum dsw_inject, allocation failures injected (debugfs)
  * @policy: the device's growth policy (policy.c)
  * @policy_lock: serialises writers of @policy
  * @kobj: /sys/kernel/dynswiotlb/devices/<name>/, the policy files
@@ -95,6 +102,7 @@ struct dsw_shim {
 	atomic_long_t committed;
 	unsigned long chunk_allocs;
 	unsigned long chunk_frees;
+	unsigned int inject;
 
 	struct dsw_policy policy;
 	spinlock_t policy_lock;		/* writers of @policy */

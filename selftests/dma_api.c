@@ -4,7 +4,7 @@
  * print one KTAP result per case (run by dma_api.sh inside the guests).
  *
  *	dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]
- *	dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED]
+ *	dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED] [--irq]
  *	dma_api --release | --hog | --unhog
  *
  * The module checks the data of each case (every byte); this program checks
@@ -29,7 +29,8 @@
  *
  *   --hold N --size BYTES   keep N streaming mappings of BYTES each of the
  *            device under test (DSW_TEST_OP_HOLD; --dir defaults to bidi)
- *            until --release, the driver's unbind or the module's unload:
+ *            until --release, the driver's unbind or the module's unload;
+ *            with --irq the mappings are made in hard interrupt context:
  *            "held N mappings of BYTES bytes (DIR), first dma 0x..., K bounced"
  *   --release  "released N mappings"
  *   --hog    fill the kernel's swiotlb pool through the reference device,
@@ -1002,7 +1003,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]\n"
-		"       dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED]\n"
+		"       dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED] [--irq]\n"
 		"       dma_api --release | --hog | --unhog\n");
 	return 2;
 }
@@ -1061,11 +1062,11 @@ static int one_op(struct dsw_test_case *c)
 }
 
 static int run_hold(unsigned long long n, unsigned long long size,
-		    unsigned int dir, unsigned long long seed)
+		    unsigned int dir, unsigned long long seed, unsigned int flags)
 {
 	struct dsw_test_case c = {
 		.op = DSW_TEST_OP_HOLD, .dir = dir, .size = size,
-		.nents = (unsigned int)n, .seed = seed,
+		.nents = (unsigned int)n, .seed = seed, .flags = flags,
 	};
 	int ret;
 
@@ -1133,7 +1134,7 @@ int main(int argc, char **argv)
 	unsigned long long hold_n = 0, hold_size = 0, seed = 0x401d;
 	bool have_mode = false, hogged = false, have_size = false;
 	bool have_opt = false;
-	unsigned int one = 0, dir = DSW_TEST_DIR_BIDIR;
+	unsigned int one = 0, dir = DSW_TEST_DIR_BIDIR, flags = 0;
 	struct stats st;
 	int i;
 
@@ -1162,6 +1163,9 @@ int main(int argc, char **argv)
 			have_opt = true;
 			if (!lookup(dirs, argv[++i], &dir))
 				return usage();
+		} else if (!strcmp(argv[i], "--irq")) {
+			have_opt = true;
+			flags |= DSW_TEST_F_IRQ;
 		} else if (!strcmp(argv[i], "--release") && !one) {
 			one = DSW_TEST_OP_RELEASE;
 		} else if (!strcmp(argv[i], "--hog") && !one) {
@@ -1192,12 +1196,12 @@ int main(int argc, char **argv)
 	if (one) {
 		bool hold = one == DSW_TEST_OP_HOLD;
 
-		/* --size, --dir and --seed go with --hold only */
+		/* --size, --dir, --seed and --irq go with --hold only */
 		if (have_mode || filter || list_only || hold != have_size ||
 		    (!hold && have_opt))
 			return usage();
 		if (hold)
-			return run_hold(hold_n, hold_size, dir, seed);
+			return run_hold(hold_n, hold_size, dir, seed, flags);
 		return run_one(one);
 	}
 	if (!have_mode || have_size || have_opt)

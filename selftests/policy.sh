@@ -174,6 +174,99 @@ echo 0 >/sys/module/dynswiotlb/parameters/max_total_kb
 hold 32 65536 && ./dma_api --release >/dev/null &&
 	ktap_ok "caps lifted: 2 MiB of mappings succeed" || ktap_fail "caps lifted: mappings succeed"
 
+# Reserve: with every allocation forbidden (inject_nomem=all), mappings
+# made in hard interrupt context come from the ready reserve (512 KiB);
+# beyond it they fail cleanly; once allowed again the reserve is refilled.
+I=$DSW_DEBUGFS/$TDEV/inject_nomem
+wait_free() { # wait_free BYTES: free memory back to BYTES within 1 s
+	_t=0
+	while [ "$(dsw_stat $TDEV free_bytes)" -lt "$1" ] && [ $_t -lt 10 ]; do
+		usleep 100000
+		_t=$((_t + 1))
+	done
+	[ "$(dsw_stat $TDEV free_bytes)" -ge "$1" ]
+}
+wait_reserve() { # idle memory given back: just the 512 KiB reserve
+	_t=0
+	while [ "$(dsw_stat $TDEV pool_bytes)" != 524288 ] && [ $_t -lt 30 ]; do
+		usleep 100000
+		_t=$((_t + 1))
+	done
+}
+wait_reserve
+a0=$(dsw_stat $TDEV chunk_allocs)
+n0=$(dsw_stat $TDEV fail_nomem)
+if echo all >$I && [ "$(cat $I)" = all ] &&
+		./dma_api --hold 6 --size 65536 --irq >/dev/null &&
+		[ "$(dsw_stat $TDEV live_buffers)" = 6 ] &&
+		[ "$(grep -c ' 65536 bidi [0-9]* irq$' $DSW_DEBUGFS/$TDEV/buffers)" = 6 ] &&
+		[ "$(dsw_stat $TDEV chunk_allocs)" = "$a0" ]; then
+	ktap_ok "allocation forbidden: 6 x 64 KiB mapped in hard irq context from the reserve"
+else
+	ktap_fail "allocation forbidden: irq mappings from the reserve" \
+		"$(cat $I) $(cat $DSW_DEBUGFS/$TDEV/buffers | head -3) $(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+fi
+usleep 300000
+[ "$(dsw_stat $TDEV chunk_allocs)" = "$a0" ] &&
+	ktap_ok "reserve below its low watermark, no refill while forbidden (free $(dsw_stat $TDEV free_bytes))" ||
+	ktap_fail "no refill while allocation is forbidden" "chunk_allocs $a0 -> $(dsw_stat $TDEV chunk_allocs)"
+echo off >$I
+if wait_free 524288 && [ "$(dsw_stat $TDEV chunk_allocs)" -gt "$a0" ]; then
+	ktap_ok "allowed again: reserve refilled to $(dsw_stat $TDEV free_bytes) free bytes within 1 s"
+else
+	ktap_fail "reserve refilled within 1 s" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+fi
+./dma_api --release >/dev/null
+wait_reserve
+echo all >$I
+a0=$(dsw_stat $TDEV chunk_allocs)
+if ! ./dma_api --hold 24 --size 65536 --irq >/dev/null 2>&1 &&
+		[ "$(dsw_stat $TDEV fail_nomem)" -gt "$n0" ] &&
+		[ "$(dsw_stat $TDEV live_buffers)" = 0 ] &&
+		[ "$(dsw_stat $TDEV chunk_allocs)" = "$a0" ]; then
+	ktap_ok "beyond the reserve: irq mappings fail cleanly, fail_nomem +$(( $(dsw_stat $TDEV fail_nomem) - n0 ))"
+else
+	ktap_fail "beyond the reserve: mappings fail cleanly" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+fi
+# atomic: growth on the mapping path fails, the refill in process context works.
+echo atomic >$I
+if ./dma_api --hold 6 --size 65536 --irq >/dev/null && wait_free 262144 &&
+		[ "$(dsw_stat $TDEV chunk_allocs)" -gt "$a0" ]; then
+	ktap_ok "inject_nomem=atomic: irq mappings from the reserve, refilled in process context"
+else
+	ktap_fail "inject_nomem=atomic: reserve refilled" "$(cat $DSW_DEBUGFS/$TDEV/stats | tr '\n' ' ')"
+fi
+./dma_api --release >/dev/null
+dsw_mark
+if ! dsw_write $I sometimes >/dev/null && [ "$(cat $I)" = atomic ] &&
+		[ "$(dsw_log_since | grep -c "dynswiotlb: $TDEV: inject_nomem: ")" = 1 ]; then
+	ktap_ok "inject_nomem: a bad value is refused (EINVAL, one line), nothing changes"
+else
+	ktap_fail "inject_nomem: bad value refused" "$(cat $I) $(dsw_log_since)"
+fi
+echo off >$I
+
+# Latency histogram of dynamic mappings: every successful one counted once.
+L=$DSW_DEBUGFS/$TDEV/latency
+echo 0 >$L
+d0=$(dsw_stat $TDEV dynamic)
+ns0=$(dsw_stat $TDEV dynamic_map_ns)
+hold 16 4096 && ./dma_api --release >/dev/null
+dd=$(( $(dsw_stat $TDEV dynamic) - d0 ))
+hsum=$(awk '{ n += $3 } END { print n + 0 }' $L)
+if [ "$(wc -l <$L)" = 32 ] && [ "$dd" = 16 ] && [ "$hsum" = "$dd" ] &&
+		[ "$(dsw_stat $TDEV dynamic_map_ns)" -gt "$ns0" ]; then
+	ktap_ok "latency histogram: $hsum dynamic mappings, $(awk '$3 { printf "%s", sep $1 "-" $2 "ns:" $3; sep = " " }' $L)"
+else
+	ktap_fail "latency histogram counts every dynamic mapping" "dynamic +$dd, histogram $hsum: $(cat $L | tr '\n' ' ')"
+fi
+if echo 0 >$L && [ "$(awk '{ n += $3 } END { print n + 0 }' $L)" = 0 ] &&
+		! dsw_write $L 1 >/dev/null; then
+	ktap_ok "writing 0 empties the histogram; other values are refused"
+else
+	ktap_fail "latency reset" "$(cat $L | tr '\n' ' ')"
+fi
+
 echo 0 >$T/events/dynswiotlb/enable
 for ev in "dsw_map: dev=$TDEV dma=0x" "dsw_unmap: dev=$TDEV" "dsw_grow: dev=$TDEV chunk=" \
 		"dsw_shrink: dev=$TDEV" "dsw_fail: dev=$TDEV size=65536 reason=cap"; do

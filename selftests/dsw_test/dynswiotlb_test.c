@@ -36,6 +36,7 @@
 #include <linux/highmem.h>
 #include <linux/init.h>
 #include <linux/io.h>
+#include <linux/irq_work.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -1283,6 +1284,35 @@ static void dsw_t_hold_check(struct dsw_t_ctx *x, unsigned int i)
 	dsw_t_bad(x, DSW_TEST_CHK_MAP, first, bad);
 }
 
+/* Map the held buffers until one fails; dsw_t_held.nr says how far. */
+static void dsw_t_hold_map(struct dsw_t_ctx *x)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->c->nents; i++) {
+		dma_addr_t dma = dma_map_page_attrs(x->dev, dsw_t_held.pages[i],
+						    0, dsw_t_held.size, x->dir,
+						    0);
+
+		if (dma_mapping_error(x->dev, dma))
+			return;
+		dsw_t_held.dma[dsw_t_held.nr++] = dma;
+		if (!in_interrupt())
+			cond_resched();
+	}
+}
+
+/* DSW_TEST_F_IRQ: the mappings made in hard interrupt context. */
+struct dsw_t_hold_irq {
+	struct irq_work work;
+	struct dsw_t_ctx *x;
+};
+
+static void dsw_t_hold_irq_fn(struct irq_work *work)
+{
+	dsw_t_hold_map(container_of(work, struct dsw_t_hold_irq, work)->x);
+}
+
 /*
  * c->nents buffers of c->size bytes, each filled with generation A at
  * stream offset i * size and mapped with dma_map_page_attrs(); kept mapped
@@ -1321,18 +1351,22 @@ static int dsw_t_hold(struct dsw_t_ctx *x)
 	}
 
 	c->stage = DSW_TEST_STAGE_NONE;
-	for (i = 0; i < c->nents; i++) {
-		dma_addr_t dma = dma_map_page_attrs(x->dev, dsw_t_held.pages[i],
-						    0, size, x->dir, 0);
+	if (c->flags & DSW_TEST_F_IRQ) {
+		struct dsw_t_hold_irq w = { .x = x };
 
-		if (dma_mapping_error(x->dev, dma)) {
-			c->mapped_nents = dsw_t_release_held();
-			c->stage = DSW_TEST_STAGE_DMA;
-			return -EIO;
-		}
-		dsw_t_held.dma[dsw_t_held.nr++] = dma;
+		/* raised on this CPU, so it runs before irq_work_sync() returns */
+		init_irq_work(&w.work, dsw_t_hold_irq_fn);
+		irq_work_queue(&w.work);
+		irq_work_sync(&w.work);
+	} else {
+		dsw_t_hold_map(x);
+	}
+	for (i = 0; i < dsw_t_held.nr; i++)
 		dsw_t_hold_check(x, i);
-		cond_resched();
+	if (dsw_t_held.nr < c->nents) {
+		c->mapped_nents = dsw_t_release_held();
+		c->stage = DSW_TEST_STAGE_DMA;
+		return -EIO;
 	}
 	c->mapped_nents = dsw_t_held.nr;
 	c->dma_addr = dsw_t_held.dma[0];
@@ -1505,6 +1539,8 @@ static u32 dsw_t_op_flags(u32 op)
 		return DSW_TEST_F_SYNC | DSW_TEST_F_SKIP_CPU_SYNC |
 		       DSW_TEST_F_CHAINED | DSW_TEST_F_HIGH | DSW_TEST_F_LOW |
 		       DSW_TEST_F_ATOMIC;
+	case DSW_TEST_OP_HOLD:
+		return DSW_TEST_F_IRQ;
 	}
 	return 0;
 }

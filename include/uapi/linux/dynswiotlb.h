@@ -96,6 +96,36 @@
 #define DSW_STAT_CHUNK_FREES	"chunk_frees"	/* chunks given back */
 #define DSW_STAT_LIVE_HIWATER	"live_bytes_hiwater" /* reset: write 0 to stats */
 #define DSW_STAT_POOL_HIWATER	"pool_bytes_hiwater"
+#define DSW_STAT_DYNAMIC_NS	"dynamic_map_ns"	/* time in dynamic maps */
+
+/*
+ * DSW_DEBUGFS_LATENCY (0600): a histogram of the time successful dynamic
+ * mappings took (from entering the dynamic path to returning the address,
+ * copy included), DSW_LAT_BUCKETS lines, one per power of two:
+ *
+ *	"<from_ns> <to_ns> <count>\n"
+ *
+ * bucket 0 covers [0, 2) ns, bucket i > 0 covers [2^i, 2^(i+1)) ns, the
+ * last one everything from 2^(DSW_LAT_BUCKETS - 1) ns (its <to_ns> is
+ * 18446744073709551615).  Counts are summed over CPUs when read.  Writing
+ * "0" empties it.
+ */
+#define DSW_DEBUGFS_LATENCY	"latency"
+#define DSW_LAT_BUCKETS		32
+
+/*
+ * DSW_DEBUGFS_INJECT (0600): allocation failure injection, for testing how
+ * the device copes when no memory can be had.  Reads and writes one word:
+ * "off" (default), "atomic" (every chunk allocation that may not sleep
+ * fails: the growth on the mapping path), "all" (every chunk allocation
+ * fails, the refill of the reserve in process context included).
+ * Failures injected are counted as fail_nomem at the mapping that needed
+ * the memory; anything else written fails with EINVAL.
+ */
+#define DSW_DEBUGFS_INJECT	"inject_nomem"
+#define DSW_INJECT_OFF		"off"
+#define DSW_INJECT_ATOMIC	"atomic"
+#define DSW_INJECT_ALL		"all"
 
 /*
  * DSW_DEBUGFS_BUFFERS: one line per live dynamic buffer, lowest DMA address
@@ -166,8 +196,10 @@
  * buffers of @size bytes (1..DSW_TEST_MAX_SIZE), fills them with
  * generation 0 of the case's pattern at stream offsets i * @size, maps each
  * with dma_map_page_attrs(@dir) and checks that the device sees the data.
- * 1 <= @nents <= DSW_TEST_MAX_HOLD; offset, flags, dma_bits and
- * min_align_mask must be 0 (the mappings outlive the case's settings).
+ * 1 <= @nents <= DSW_TEST_MAX_HOLD; offset, dma_bits and min_align_mask
+ * must be 0 (the mappings outlive the case's settings); the only flag is
+ * DSW_TEST_F_IRQ: the mappings are made from a hard interrupt (an
+ * irq_work), as a driver's completion handler would.
  * Result: mapped_nents buffers mapped, dma_addr and phys of the first,
  * bounced of them not at their buffer's address, fail_check and mismatches
  * as for the map ops (the mappings are kept even then).  status EBUSY
@@ -196,7 +228,8 @@
 #define DSW_TEST_F_HIGH		(1U << 4)	/* buffer entirely above the case's DMA mask */
 #define DSW_TEST_F_LOW		(1U << 5)	/* buffer entirely within the case's DMA mask */
 #define DSW_TEST_F_ATOMIC	(1U << 6)	/* map and unmap with interrupts disabled */
-#define DSW_TEST_F_ALL		0x7fU
+#define DSW_TEST_F_IRQ		(1U << 7)	/* HOLD: map in hard interrupt context */
+#define DSW_TEST_F_ALL		0xffU
 
 /* Limits. */
 #define DSW_TEST_MAX_SIZE	(2U << 20)	/* bytes per case */
