@@ -7,10 +7,9 @@
 # while a second task keeps stepping every per-device knob (mode,
 # force_bounce, max_kb, chunk_kb, reserve_low_kb, reserve_high_kb,
 # shrink_delay_ms, max_map_kb) and the global max_total_kb through
-# several values, every 100 ms. Every knob write must succeed, no I/O may
+# several values, every 50 ms. Every knob write must succeed, no I/O may
 # fail, every checksum must match, no dynamic buffer may stay mapped, and
-# once the knobs are back to their defaults the idle memory is given back
-# (down to the 2 MiB reserve plus at most one chunk, 4 MiB the largest).
+# with the reserve then set to nothing, all memory is given back.
 cd "$(dirname "$0")" || exit 1
 . ./lib/ktap.sh
 . ./lib/dsw.sh
@@ -53,7 +52,7 @@ knob_storm() {
 					echo "FAIL $f $v $out"
 				fi
 			done >>$LOG
-			usleep 100000
+			usleep 50000
 		done
 	done
 }
@@ -115,19 +114,21 @@ for bdf in "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF"; do
 		ktap_fail "$bdf: dynamic buffers carried traffic"
 done
 
-# The last step left the defaults (reserve 1024/2048 KiB, 1 s delay): idle
-# chunks are given back as long as 2 MiB stay free, so at most the reserve
-# plus one chunk (4 MiB at most) stays.
+# The last step left the defaults (1 s shrink delay); with the reserve
+# set to nothing, every idle byte goes back within the delay plus 1 s.
+for bdf in "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF"; do
+	echo 0 >$DSW_SYSFS/devices/$bdf/reserve_low_kb
+	echo 0 >$DSW_SYSFS/devices/$bdf/reserve_high_kb
+done
 for bdf in "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF"; do
 	t=0
-	while [ "$(dsw_stat "$bdf" pool_bytes)" -gt 6291456 ] && [ $t -lt 30 ]; do
+	while [ "$(dsw_stat "$bdf" pool_bytes)" != 0 ] && [ $t -lt 20 ]; do
 		usleep 100000
 		t=$((t + 1))
 	done
-	pool=$(dsw_stat "$bdf" pool_bytes)
-	[ "$pool" -le 6291456 ] &&
-		ktap_ok "$bdf: idle memory given back: $pool bytes kept (high-water $(dsw_stat "$bdf" pool_bytes_hiwater))" ||
-		ktap_fail "$bdf: idle memory given back" "pool_bytes $pool"
+	[ "$(dsw_stat "$bdf" pool_bytes)" = 0 ] &&
+		ktap_ok "$bdf: reserve 0: all memory given back within $((t * 100)) ms (high-water $(dsw_stat "$bdf" pool_bytes_hiwater))" ||
+		ktap_fail "$bdf: reserve 0: all memory given back within 2 s" "pool_bytes $(dsw_stat "$bdf" pool_bytes)"
 done
 
 dsw_unbind_disks
