@@ -8,6 +8,9 @@
 #   make demo            the swiotlb-full stall, then the module fixing it
 #   make install         modules_install into /lib/modules/$(KERNELRELEASE)
 #   make dkms-install    register, build and install through DKMS
+#   make tool            build tools/dynswiotlbctl (needs libkmod-dev, pkg-config)
+#   make install-tool    install it in $(DESTDIR)/usr/sbin, its man page in
+#                        $(DESTDIR)/usr/share/man/man8
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -23,6 +26,7 @@ module:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C selftests clean
+	$(MAKE) -C tools/dynswiotlbctl clean
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
@@ -44,10 +48,17 @@ dkms-install:
 	dkms build -m dynswiotlb -v $(VERSION) -k $(KERNELRELEASE)
 	dkms install -m dynswiotlb -v $(VERSION) -k $(KERNELRELEASE)
 
+# The userspace tool: not part of `make` (DKMS builds the module only).
+tool:
+	$(MAKE) -C tools/dynswiotlbctl VERSION=$(VERSION)
+
+install-tool: tool
+	$(MAKE) -C tools/dynswiotlbctl VERSION=$(VERSION) DESTDIR=$(DESTDIR) install
+
 check:
 	selftests/qemu/run.sh
 
 demo:
 	selftests/qemu/demo.sh
 
-.PHONY: all module clean install dkms-sources dkms-install check demo
+.PHONY: all module clean install dkms-sources dkms-install tool install-tool check demo

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dynswiotlbctl: declarations shared by its files.
+ *
+ * dynswiotlbctl.c	command line, messages, exit codes
+ * files.c		paths of the module's sysfs and debugfs files, reading
+ *			and writing them, the checks every command shares
+ * module.c		load and unload (libkmod)
+ * knobs.c		attach, detach, set, get (sysfs)
+ * view.c		status, buffers, top (debugfs)
+ *
+ * Every name of the module's interface comes from <linux/dynswiotlb.h>.
+ */
+#ifndef DSW_CTL_H
+#define DSW_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/dynswiotlb.h>
+
+/*
+ * Exit codes, one per failure class (documented in dynswiotlbctl.8 and by
+ * --help).
+ */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_OTHER = 1,	/* anything not below */
+	CTL_EXIT_USAGE = 2,	/* bad command line: command, option, knob */
+	CTL_EXIT_PERM = 3,	/* not root, EACCES, EPERM */
+	CTL_EXIT_MODULE = 4,	/* module not found (load) or not loaded */
+	CTL_EXIT_NODEV = 5,	/* no such device, or not attached (ENODEV) */
+	CTL_EXIT_VALUE = 6,	/* the kernel refused a value (EINVAL) */
+	CTL_EXIT_BUSY = 7,	/* EBUSY: mapped buffers, module in use */
+	CTL_EXIT_REFUSED = 8,	/* EEXIST, EOPNOTSUPP, ENOSPC */
+	CTL_EXIT_DEBUGFS = 9,	/* debugfs is not mounted */
+};
+
+/* The module's sysfs files ("/sys/kernel/" is the kernel's kernel_kobj). */
+#define CTL_SYSFS_ROOT		"/sys/kernel/" DSW_SYSFS_DIR
+#define CTL_SYSFS_ATTACH	CTL_SYSFS_ROOT "/" DSW_SYSFS_ATTACH
+#define CTL_SYSFS_DETACH	CTL_SYSFS_ROOT "/" DSW_SYSFS_DETACH
+#define CTL_SYSFS_DEVICES	CTL_SYSFS_ROOT "/" DSW_SYSFS_DEVICES
+#define CTL_SYSFS_MODULE	"/sys/module/" DSW_MODULE_NAME
+
+/*
+ * The per-device knob holding the mode (docs/sysfs-ABI.md).  The uapi
+ * header names no knob; take its name from there once it does.
+ */
+#ifndef DSW_KNOB_MODE
+#define DSW_KNOB_MODE		"mode"
+#endif
+
+/*
+ * What the kernel's <linux/compiler.h> gives its code.  checkpatch runs on
+ * this file with PREFER_DEFINED_ATTRIBUTE_MACRO off (selftests/qemu/style.sh):
+ * these are the definitions it would point to.
+ */
+#define __maybe_unused		__attribute__((unused))
+#define __printf(a, b)		__attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* Room for a path, and for the contents of one small sysfs/debugfs file. */
+#define CTL_PATH_MAX		512
+#define CTL_FILE_MAX		4096
+
+/* dynswiotlbctl.c */
+__printf(2, 3) int ctl_msg(int code, const char *fmt, ...);
+__printf(2, 3) int ctl_fail(int err, const char *fmt, ...);
+int ctl_exit_for(int err);
+const char *ctl_errname(int err);
+__printf(2, 3) int ctl_usage_error(const char *cmd, const char *fmt, ...);
+
+/* files.c */
+__printf(2, 3) int ctl_path(char *buf, const char *fmt, ...);
+int ctl_read(const char *path, char *buf, size_t size);
+int ctl_write(const char *path, const char *val);
+void ctl_chomp(char *s);
+int ctl_need_root(const char *cmd);
+int ctl_need_loaded(void);
+int ctl_check_name(const char *name);
+int ctl_device_dir(char *buf, const char *name);
+int ctl_debugfs(char *buf);
+int ctl_list_dir(const char *dir, char ***names);
+void ctl_free_list(char **names, int n);
+
+/* module.c */
+int ctl_cmd_load(int argc, char **argv);
+int ctl_cmd_unload(int argc, char **argv);
+
+/* knobs.c */
+int ctl_cmd_attach(int argc, char **argv);
+int ctl_cmd_detach(int argc, char **argv);
+int ctl_cmd_set(int argc, char **argv);
+int ctl_cmd_get(int argc, char **argv);
+
+/* view.c */
+int ctl_cmd_status(int argc, char **argv);
+int ctl_cmd_buffers(int argc, char **argv);
+int ctl_cmd_top(int argc, char **argv);
+
+#endif /* DSW_CTL_H */
