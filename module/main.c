@@ -27,7 +27,9 @@ static int __init dsw_init(void)
 	if (ret)
 		return ret;
 
-	dsw_policy_init();
+	ret = dsw_policy_init();
+	if (ret)
+		return ret;
 	ret = dsw_bounce_cache_init();
 	if (ret)
 		return ret;

@@ -45,7 +45,9 @@
  *   module's initialisation: an error returned by .set would make the
  *   kernel's parse_args() log a second, vaguer line ("`<value>' invalid for
  *   parameter `devices'").  A malformed value fails the load even if
- *   devices= is given again with a valid one.
+ *   devices= is given again with a valid one.  The policy parameters
+ *   (policy.c) do the same at load time, and fail with -EINVAL when written
+ *   later through /sys/module/dynswiotlb/parameters.
  *
  *   Reading the parameter back gives the accepted names joined by ',' and
  *   followed by a newline.
@@ -71,7 +73,10 @@ struct dsw_devlist {
  * loaded (the parameter is 0444), so readers need no locking.
  */
 static struct dsw_devlist dsw_devices;
-static bool dsw_devices_malformed;
+/* A parameter given at load time was malformed (see the top of this file). */
+static bool dsw_params_malformed;
+/* Set once the load-time values have been checked. */
+static bool dsw_params_checked;
 
 static bool dsw_is_pci_like(const char *s, size_t len)
 {
@@ -201,7 +206,7 @@ static int dsw_devices_set(const char *val, const struct kernel_param *kp)
 		return -ENOMEM;
 
 	if (dsw_parse_list(list, val, len))
-		dsw_devices_malformed = true;	/* see the top of this file */
+		dsw_params_malformed = true;	/* see the top of this file */
 	else
 		memcpy(kp->arg, list, sizeof(*list));
 	kfree(list);
@@ -238,11 +243,40 @@ MODULE_PARM_DESC(devices,
  * The parameter parsers log a malformed value and record it rather than
  * fail (see the top of params.c); the module's initialisation fails here.
  *
- * Return: 0, or -EINVAL if a devices= value was malformed.
+ * Return: 0, or -EINVAL if a value given at load time was malformed.
  */
 int __init dsw_params_check(void)
 {
-	return dsw_devices_malformed ? -EINVAL : 0;
+	WRITE_ONCE(dsw_params_checked, true);
+	return dsw_params_malformed ? -EINVAL : 0;
+}
+
+/**
+ * dsw_params_refuse() - the result of a parameter write that was refused
+ *
+ * The policy parameters are writable at run time too.  A write at run time
+ * fails with -EINVAL; a value given at load time, already logged by its
+ * parser, is recorded instead so that dsw_params_check() fails the load
+ * with one log line (see the top of params.c).
+ *
+ * Return: what the parameter's .set must return.
+ */
+int dsw_params_refuse(void)
+{
+	if (!dsw_params_at_load())
+		return -EINVAL;
+	dsw_params_malformed = true;
+	return 0;
+}
+
+/**
+ * dsw_params_at_load() - are parameters being parsed for the module's load?
+ *
+ * Return: true until dsw_params_check() has run.
+ */
+bool dsw_params_at_load(void)
+{
+	return !READ_ONCE(dsw_params_checked);
 }
 
 /**

@@ -21,6 +21,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
+#include "params.h"
 #include "policy.h"
 #include "shim.h"
 
@@ -137,11 +138,13 @@ static const char *dsw_policy_check(const struct dsw_policy *p)
 
 /*
  * Set knob @k of @p from @buf, all or nothing; @lock serialises writers of
- * @p.  Logs one line naming @who on failure.
+ * @p.  Unless @alone, the new value must agree with the other knobs (at
+ * load time they are checked together once all are parsed).  Logs one
+ * line naming @who on failure.
  */
 static int dsw_knob_store(struct dsw_policy *p, spinlock_t *lock,
 			  const struct dsw_knob *k, const char *who,
-			  const char *buf)
+			  const char *buf, bool alone)
 {
 	struct dsw_policy next;
 	const char *reason;
@@ -152,7 +155,7 @@ static int dsw_knob_store(struct dsw_policy *p, spinlock_t *lock,
 		spin_lock(lock);
 		next = *p;
 		*dsw_knob_ptr(&next, k) = val;
-		reason = dsw_policy_check(&next);
+		reason = alone ? NULL : dsw_policy_check(&next);
 		if (!reason)
 			WRITE_ONCE(*dsw_knob_ptr(p, k), val);
 		spin_unlock(lock);
@@ -180,8 +183,10 @@ static DEFINE_SPINLOCK(dsw_defaults_lock);
 
 static int dsw_param_set(const char *val, const struct kernel_param *kp)
 {
-	return dsw_knob_store(&dsw_defaults, &dsw_defaults_lock, kp->arg,
-			      "parameter", val);
+	if (dsw_knob_store(&dsw_defaults, &dsw_defaults_lock, kp->arg,
+			   "parameter", val, dsw_params_at_load()))
+		return dsw_params_refuse();
+	return 0;
 }
 
 static int dsw_param_get(char *buf, const struct kernel_param *kp)
@@ -224,7 +229,7 @@ static int dsw_total_set(const char *val, const struct kernel_param *kp)
 		pr_err("parameter: max_total_kb: \"%.*s\": not a number from 0 to %u\n",
 		       (int)min_t(size_t, strcspn(val, "\n"), 32), val,
 		       DSW_KB_MAX);
-		return -EINVAL;
+		return dsw_params_refuse();
 	}
 	WRITE_ONCE(dsw_max_total_kb, kb);
 	return 0;
@@ -278,7 +283,7 @@ static ssize_t dsw_dev_knob_store(struct kobject *kobj,
 	int ret;
 
 	ret = dsw_knob_store(&shim->policy, &shim->policy_lock, ka->knob,
-			     dev_name(shim->dev), buf);
+			     dev_name(shim->dev), buf, false);
 	if (ret)
 		return ret;
 	dsw_policy_changed(shim);
@@ -343,15 +348,27 @@ void dsw_policy_sysfs_remove(struct dsw_shim *shim)
 }
 
 /**
- * dsw_policy_init() - build the per-device attribute table
+ * dsw_policy_init() - check the load-time defaults, build the attributes
+ *
+ * Context: after dsw_params_check(), the parameters all parsed.
+ * Return: 0, or -EINVAL (one log line) if the defaults disagree.
  */
-void __init dsw_policy_init(void)
+int __init dsw_policy_init(void)
 {
+	const char *reason = dsw_policy_check(&dsw_defaults);
 	unsigned int i;
+
+	if (reason) {
+		pr_err("parameter: reserve_low_kb: \"%u\": %s (%u)\n",
+		       dsw_defaults.reserve_low_kb, reason,
+		       dsw_defaults.reserve_high_kb);
+		return -EINVAL;
+	}
 
 	for (i = 0; i < ARRAY_SIZE(dsw_knobs); i++) {
 		dsw_knob_attrs[i] = (struct dsw_knob_attr)DSW_KNOB_ATTR(i);
 		dsw_knob_attrs[i].attr.attr.name = dsw_knobs[i].name;
 		dsw_dev_attrs[i] = &dsw_knob_attrs[i].attr.attr;
 	}
+	return 0;
 }

@@ -22,6 +22,31 @@ forced=no
 grep -q 'swiotlb=[^ ]*force' /proc/cmdline && ! grep -q noforce /proc/cmdline && forced=yes
 ktap_info "static pool: $nslabs slabs, forced: $forced"
 
+# Malformed policy parameters at load time: EINVAL, exactly one line.
+for args in "chunk_kb=100|not a power of two" "mode=sometimes|unknown word" \
+		"reserve_low_kb=4096|reserve_low_kb above reserve_high_kb" \
+		"max_total_kb=lots|max_total_kb" "shrink_delay_ms=-5|not a decimal" \
+		"max_kb=16777217|out of range" \
+		"reserve_high_kb=512 reserve_low_kb=1024|reserve_low_kb above"; do
+	dsw_mark
+	out=$(modprobe dynswiotlb devices=$TDEV ${args%%|*} 2>&1)
+	rc=$?
+	# (the first load of a boot adds the kernel's taint lines)
+	ours=$(dsw_log_since | grep 'dynswiotlb: ' | grep -vc 'taint')
+	if [ $rc -ne 0 ] && ! dsw_loaded && echo "$out" | grep -q 'Invalid argument' &&
+			[ "$ours" = 1 ] && dsw_log_since | grep -q "dynswiotlb: .*${args#*|}"; then
+		ktap_ok "load with ${args%%|*}: EINVAL, one line: $(dsw_log_since | grep 'dynswiotlb: ' | grep -v taint | sed 's/^\[[^]]*\] //' | cut -c1-70)"
+	else
+		ktap_fail "load with ${args%%|*}: EINVAL, one line" "rc=$rc $out $(dsw_log_since)"
+		dsw_unload
+	fi
+done
+# The knobs are checked together once all are parsed: order does not matter.
+modprobe dynswiotlb reserve_low_kb=4096 reserve_high_kb=8192 &&
+	[ "$(cat /sys/module/dynswiotlb/parameters/reserve_low_kb)" = 4096 ] && dsw_unload &&
+	ktap_ok "load with reserve_low_kb=4096 reserve_high_kb=8192 (low given first)" ||
+	ktap_fail "load with reserve_low_kb before a higher reserve_high_kb"
+
 if modprobe dynswiotlb devices=$TDEV chunk_kb=256 reserve_low_kb=256 \
 		reserve_high_kb=512 shrink_delay_ms=500 && modprobe dynswiotlb_test; then
 	ktap_ok "load with policy defaults as module parameters"
