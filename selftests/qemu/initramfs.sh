@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # initramfs.sh TARGET OUT.cpio.gz: build a guest initramfs for TARGET:
-# busybox-static, the kernel's own driver modules (decompressed, with a
-# modules.dep so the guest's modprobe works), the DKMS-built dynswiotlb.ko
-# in updates/dkms/ as on an installed system, and the selftests.
+# busybox-static, kmod and dynswiotlbctl (with their libraries), the
+# kernel's own driver modules (decompressed, with a modules.dep so the
+# guest's modprobe works), the DKMS-built dynswiotlb.ko in updates/dkms/ as
+# on an installed system, and the selftests.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,6 +20,7 @@ mods=${DSW_GUEST_MODULES:-virtio_pci virtio_blk nvme}
 [ -f "$ko" ] || dsw_die "$target: $ko missing (build.sh failed?)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"	# the guest's /: mktemp's 0700 would shut out other users
 
 mkdir -p "$work"/{bin,sbin,dev,proc,sys,tmp,run,etc,lib/modules/"$abi"}
 cp /bin/busybox "$work/bin/busybox"
@@ -45,6 +47,14 @@ mkdir -p "$work/usr/sbin"
 for t in modprobe insmod rmmod lsmod modinfo depmod; do
 	ln -s /bin/kmod "$work/usr/sbin/$t"
 done
+# The project's tool, built on the host (run.sh; here if it did not) and
+# installed where users have it.
+tool="$(realpath -m "$DSW_RESULTS")/tool/dynswiotlbctl"
+[ -x "$tool" ] || make -s -C "$DSW_TOP/tools/dynswiotlbctl" OUTPUT="${tool%/*}/" >/dev/null 2>&1 || true
+if [ -x "$tool" ]; then	# else ctl.sh fails: "not installed"
+	copy_with_libs "$tool"
+	mv "$work/bin/dynswiotlbctl" "$work/usr/sbin/"
+fi
 cp "$(dirname "$0")/init.sh" "$work/init"
 chmod 755 "$work/init"
 

@@ -89,6 +89,19 @@ check_profiles() {
 	fi
 }
 check_profiles | tee "$DSW_RESULTS/profiles.tap"
+
+# The userspace tool, once, with the host's compiler: warning-free
+# (-Werror). Every guest gets it (initramfs.sh).
+build_tool() {
+	if make -C "$DSW_TOP/tools/dynswiotlbctl" OUTPUT="$(realpath "$DSW_RESULTS")/tool/" \
+			>"$DSW_RESULTS/tool.log" 2>&1; then
+		echo "ok - dynswiotlbctl builds (-Wall -Wextra -Werror, gcc $(gcc -dumpfullversion))"
+	else
+		echo "not ok - dynswiotlbctl builds"
+		sed 's/^/# /' "$DSW_RESULTS/tool.log" | tail -n 20
+	fi
+}
+build_tool | tee "$DSW_RESULTS/tool.tap"
 dsw_log "style: checkpatch, kernel-doc, sparse"
 "$here/style.sh" | tee "$DSW_RESULTS/style.tap"
 
@@ -121,7 +134,7 @@ done
 
 # Count results: a guest test's nested cases count one each (its summary
 # line does not), every other result line counts once.
-summary=$(cat "$DSW_RESULTS"/profiles.tap "$DSW_RESULTS"/style.tap "$DSW_RESULTS"/*/tap | awk '
+summary=$(cat "$DSW_RESULTS"/profiles.tap "$DSW_RESULTS"/tool.tap "$DSW_RESULTS"/style.tap "$DSW_RESULTS"/*/tap | awk '
 	/^[ \t]+(not )?ok / { kids++; if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++; next }
 	/^(not )?ok / {
 		if (kids == 0) { if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++ }
