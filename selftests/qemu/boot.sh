@@ -14,6 +14,7 @@
 #   DSW_TESTS     comma-separated selftests to run (default all installed)
 #   DSW_MEM, DSW_SMP  guest memory and vCPUs (default 1G, 2)
 #   DSW_VARIANT   machine variant: "iommu" = q35 with an Intel IOMMU
+#   DSW_DEMO, DSW_BENCH  run selftests/demo.sh or bench.sh in that mode
 #
 # The run passes only if the guest reported its KTAP and powered off by
 # itself, no test failed, and the console shows no panic, oops, BUG,
@@ -40,6 +41,7 @@ append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
 [ -n "${DSW_TESTS:-}" ] && append+=" dsw.tests=$DSW_TESTS"
 [ -n "${DSW_DEMO:-}" ] && append+=" dsw.demo=$DSW_DEMO"
+[ -n "${DSW_BENCH:-}" ] && append+=" dsw.bench=$DSW_BENCH"
 append+=" ${DSW_APPEND:-}"
 machine=(-machine pc)
 case "${DSW_VARIANT:-}" in

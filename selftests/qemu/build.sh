@@ -81,7 +81,7 @@ else
 	result FAIL "dkms add/build/install -k $abi" "$out/dkms.log"
 fi
 
-# 3. The test module, W=1 too.
+# 3. The test and benchmark modules, W=1 too.
 tdir=/tmp/dsw-test
 rm -rf "$croot$tdir"
 mkdir -p "$croot$tdir/selftests"
@@ -91,9 +91,9 @@ dsw_in_chroot "$rel" make -C "/usr/src/linux-headers-$abi" M=$tdir/selftests/dsw
 	>"$out/build-test.log" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && ! grep -Eq 'warning:|error:' "$out/build-test.log"; then
-	cp "$croot$tdir/selftests/dsw_test/dynswiotlb_test.ko" "$out/"
-	result OK "build-w1 test module"
+	cp "$croot$tdir/selftests/dsw_test/"dynswiotlb_{test,bench}.ko "$out/"
+	result OK "build-w1 test and benchmark modules"
 else
-	rm -f "$out/dynswiotlb_test.ko"
-	result FAIL "build-w1 test module" "$out/build-test.log"
+	rm -f "$out/"dynswiotlb_{test,bench}.ko
+	result FAIL "build-w1 test and benchmark modules" "$out/build-test.log"
 fi

@@ -9,6 +9,7 @@
 #   dsw.timeout=SECONDS  guest watchdog (default 600)
 #   dsw.tests=a,b        run only these selftests (default: all)
 #   dsw.demo=MODE        run the demo (selftests/demo.sh MODE) instead
+#   dsw.bench=MODE       run benchmarks (selftests/bench.sh MODE) instead
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 
@@ -23,11 +24,13 @@ echo 1 >/proc/sys/kernel/sysrq
 timeout=600
 tests=
 demo=
+bench=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	dsw.timeout=*) timeout=${arg#dsw.timeout=} ;;
 	dsw.tests=*) tests=$(echo "${arg#dsw.tests=}" | tr , ' ') ;;
 	dsw.demo=*) demo=${arg#dsw.demo=} ;;
+	dsw.bench=*) bench=${arg#dsw.bench=} ;;
 	esac
 done
 
@@ -61,6 +64,9 @@ cd /selftests
 if [ -n "$demo" ]; then
 	echo 4 >/proc/sys/kernel/printk	# keep the demo's output readable
 	./demo.sh "$demo" 2>&1 | tee /dev/ttyS1
+elif [ -n "$bench" ]; then
+	echo 4 >/proc/sys/kernel/printk
+	./bench.sh "$bench" 2>&1 | tee /dev/ttyS1
 else
 	# KTAP goes to the console and, unspliced by printk, to the marker port.
 	./run_tests.sh $tests 2>&1 | tee /dev/ttyS1

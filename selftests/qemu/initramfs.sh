@@ -75,9 +75,12 @@ done | sort -u | while read -r f; do
 done
 mkdir -p "$mdir/updates/dkms" "$mdir/extra"
 cp "$ko" "$mdir/updates/dkms/dynswiotlb.ko"
-# The selftests' own device and DMA exerciser.
-[ -f "$DSW_RESULTS/$target/dynswiotlb_test.ko" ] &&
-	cp "$DSW_RESULTS/$target/dynswiotlb_test.ko" "$mdir/extra/"
+# The selftests' own devices: the DMA exerciser and the benchmark.
+for m in dynswiotlb_test dynswiotlb_bench; do
+	if [ -f "$DSW_RESULTS/$target/$m.ko" ]; then
+		cp "$DSW_RESULTS/$target/$m.ko" "$mdir/extra/"
+	fi
+done
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -f "$kroot/lib/modules/$abi/$f" ] && cp "$kroot/lib/modules/$abi/$f" "$mdir/"
 done

@@ -332,4 +332,87 @@ struct dsw_test_case {
 
 /* ===== End of the test interface ===== */
 
+/*
+ * ===== Benchmark interface: dynswiotlb_bench.ko (selftests/dsw_test) =====
+ *
+ * The module registers two platform devices with 64-bit DMA masks:
+ * DSW_BENCH_DEV_NAME (attach dynswiotlb to it, "devices=" before loading
+ * the module) and DSW_BENCH_REF_DEV_NAME (never attached: the kernel's own
+ * path).  <debugfs>/DSW_BENCH_DEBUGFS_DIR/DSW_BENCH_DEBUGFS_CTL (root only)
+ * takes DSW_BENCH_IOC_RUN with a struct dsw_bench and runs one measurement
+ * in the spirit of the kernel's dma_map_benchmark, with nanosecond
+ * resolution:
+ *
+ *   DSW_BENCH_OP_MAP     @threads kernel threads (bound to CPUs round-robin)
+ *                        each map and unmap one buffer of @size bytes with
+ *                        @dir on @device for @duration_ms; one operation is
+ *                        map + unmap.  With @dma_bits < 64 the buffers lie
+ *                        above the mask, so that every mapping must bounce.
+ *   DSW_BENCH_OP_MEMCPY  the same loop doing what a bounce copies instead
+ *                        (one memcpy of @size per copy direction of @dir):
+ *                        the in-guest memcpy baseline.
+ *   DSW_BENCH_OP_LOOKUP  one thread, with @live - 1 other mappings of @size
+ *                        bytes kept live on @device: time map, sync (for
+ *                        the device) and unmap of one more, separately.
+ *
+ * Latencies come from a histogram with 32 steps per power of two (about
+ * 3 % resolution): percentiles are the lower edge of their step; the mean
+ * is exact, the standard deviation computed from the histogram.  @bytes
+ * counts bytes the bounce copies (or memcpy) moved; bytes / elapsed_ns is
+ * the bandwidth.  Failed mappings are counted and the loop goes on.
+ */
+#define DSW_BENCH_MODULE_NAME	"dynswiotlb_bench"
+#define DSW_BENCH_DEV_NAME	"dynswiotlb_bench.0"
+#define DSW_BENCH_REF_DEV_NAME	"dynswiotlb_bench.1"
+#define DSW_BENCH_DEBUGFS_DIR	"dynswiotlb_bench"
+#define DSW_BENCH_DEBUGFS_CTL	"ctl"
+
+#define DSW_BENCH_OP_MAP	1
+#define DSW_BENCH_OP_MEMCPY	2
+#define DSW_BENCH_OP_LOOKUP	3
+
+#define DSW_BENCH_MAX_THREADS	16
+#define DSW_BENCH_MAX_SIZE	(4U << 20)
+#define DSW_BENCH_MAX_LIVE	65536U
+#define DSW_BENCH_MAX_MS	60000U
+
+/* Latency figures of one measured step. */
+struct dsw_bench_lat {
+	__u64 count;
+	__u64 mean_ns;
+	__u64 stddev_ns;
+	__u64 min_ns;
+	__u64 p50_ns;
+	__u64 p99_ns;
+	__u64 max_ns;
+};
+
+struct dsw_bench {
+	/* In. */
+	__u32 op;		/* DSW_BENCH_OP_* */
+	__u32 device;		/* 0: DSW_BENCH_DEV_NAME, 1: the reference */
+	__u32 threads;		/* 1 .. DSW_BENCH_MAX_THREADS (LOOKUP: 1) */
+	__u32 dir;		/* DSW_TEST_DIR_* */
+	__u32 dma_bits;		/* 0 or 64: no limit; else 32 .. 63 */
+	__u32 live;		/* LOOKUP: 1 .. DSW_BENCH_MAX_LIVE, else 0 */
+	__u64 size;		/* 1 .. DSW_BENCH_MAX_SIZE */
+	__u64 duration_ms;	/* 1 .. DSW_BENCH_MAX_MS */
+	__u64 reserved[2];	/* must be 0 */
+
+	/* Out. */
+	__u64 elapsed_ns;	/* wall time of the measurement */
+	__u64 failures;		/* mappings that failed */
+	__u64 bounced;		/* operations whose DMA address != phys */
+	__u64 bytes;		/* bytes copied */
+	struct dsw_bench_lat op_lat;	/* MAP, MEMCPY: one operation */
+	struct dsw_bench_lat map_lat;	/* LOOKUP */
+	struct dsw_bench_lat sync_lat;
+	struct dsw_bench_lat unmap_lat;
+	__u64 out_reserved[4];
+};
+
+#define DSW_BENCH_IOC_RUN	_IOWR('d', 0x5f, struct dsw_bench)
+
+/* ===== End of the benchmark interface ===== */
+
 #endif /* _UAPI_LINUX_DYNSWIOTLB_H */

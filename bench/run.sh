@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/run.sh (make bench): dynswiotlb against the kernel's own DMA paths,
+# measured in one guest boot per kernel under QEMU/TCG, and reported as
+# ratios to the kernel's static swiotlb (bench/report.sh).
+#
+#   1. map/unmap latency and bounce bandwidth, contenders direct, static,
+#      dsw-pass, dsw-dyn and memcpy, 4 KiB..1 MiB, 1/2/4 threads, plus
+#      lookup scaling (selftests/bench.sh map), on each DSW_BENCH_TARGETS
+#      kernel (default 6.1);
+#   2. the same without the module on the lab kernel with upstream's
+#      CONFIG_SWIOTLB_DYNAMIC (bench/lab-kernel.sh), when it is built.
+#
+# Environment: DSW_BENCH_TARGETS (default "6.1"), DSW_BENCH_MS (one
+# measurement, default 1000), DSW_RESULTS (default results/bench).
+# Results: $DSW_RESULTS/<target>/bench-*.{raw,console}, and the report in
+# $DSW_RESULTS/report.txt with the CSVs next to it.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+export DSW_RESULTS=${DSW_RESULTS:-$top/results/bench}
+q=$top/selftests/qemu
+. "$q/lib.sh"
+targets=${DSW_BENCH_TARGETS:-6.1}
+ms=${DSW_BENCH_MS:-1000}
+mkdir -p "$DSW_RESULTS"
+start=$(date +%s)
+
+"$q/setup-host.sh" || exit 1
+rc=0
+for t in $targets; do
+	"$q/chroot.sh" "$(dsw_target_release "$t")" >/dev/null || exit 1
+	"$q/fetch-kernel.sh" "$t" >/dev/null || exit 1
+	"$q/build.sh" "$t" >"$DSW_RESULTS/build-$t.tap" ||
+		{ cat "$DSW_RESULTS/build-$t.tap"; exit 1; }
+	out=$DSW_RESULTS/$t
+	echo "== $t: map/unmap contenders and lookup scaling ($ms ms per measurement)"
+	# 6 GiB: memory above 4 GiB for the 32-bit-mask contenders; the
+	# default 64 MiB static pool, not forced.
+	DSW_BENCH=map DSW_SWIOTLB=32768 DSW_MEM=6G DSW_SMP=4 DSW_TIMEOUT=3000 \
+		DSW_APPEND="dsw.bench_ms=$ms" \
+		"$q/boot.sh" "$t" bench-map >"$out/bench-map.judge"
+	grep '^BENCH' "$out/bench-map.ktap" >"$out/bench-map.raw"
+	if ! grep -q '^ok - boot' "$out/bench-map.judge" ||
+			! grep -q '^BENCH-DONE' "$out/bench-map.raw"; then
+		echo "bench: $t: the benchmark boot failed:"
+		tail -n 30 "$out/bench-map.judge"
+		rc=1
+	fi
+done
+"$top/bench/report.sh" "$DSW_RESULTS" $targets | tee "$DSW_RESULTS/report.txt"
+echo "bench: done in $(( $(date +%s) - start )) s; results in $DSW_RESULTS"
+exit $rc

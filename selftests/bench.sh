@@ -1,0 +1,130 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh MODE: the guest side of `make bench` (bench/run.sh boots a guest
+# with dsw.bench=MODE). Prints one "BENCH key=value ..." line per
+# measurement, "BENCH-INFO ..." about the setup and "BENCH-ERR ..." for a
+# measurement that could not run; the host turns them into tables.
+#
+#   map     map/unmap latency and bounce bandwidth of the contenders, in
+#           one boot, through dynswiotlb_bench.ko (guest with RAM above
+#           4 GiB; a 32-bit DMA mask and buffers above it force bouncing):
+#             direct   reference device, 64-bit mask: no bounce (the floor)
+#             static   reference device, 32-bit mask: the kernel's swiotlb
+#             dsw-pass dynswiotlb attached, static-first: the static pool
+#                      through the module (its pass-through overhead)
+#             dsw-dyn  dynswiotlb attached, dynamic-only: its own buffers
+#             memcpy   the copies a bounce makes, nothing else
+#           then lookup scaling: map/sync/unmap of one buffer with
+#           1, 64, 4096 and 65536 other buffers live.
+#   kernel  the same contenders without dynswiotlb (direct, static, memcpy
+#           and the static lookup): for a kernel that grows its own pool.
+#
+# Environment (from the kernel command line, dsw.bench_ms=MS): the length
+# of one measurement, default 1000 ms.
+cd "$(dirname "$0")" || exit 1
+. ./lib/dsw.sh
+
+MODE=${1:-map}
+MS=1000
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	dsw.bench_ms=*) MS=${arg#dsw.bench_ms=} ;;
+	esac
+done
+SIZES="4096 65536 262144 1048576"
+THREADS="1 2 4"
+LIVE="1 64 4096 65536"
+BDEV=dynswiotlb_bench.0
+K=$DSW_SYSFS/devices/$BDEV
+
+# one CONTENDER ARGS...: one measurement, one line.
+one() {
+	_c=$1
+	shift
+	if _out=$(./dswbench "$@" --ms "$MS" 2>&1); then
+		echo "BENCH contender=$_c $_out"
+	else
+		echo "BENCH-ERR contender=$_c $* : $_out"
+	fi
+}
+
+# warm CONTENDER ARGS...: a short unrecorded run (pool growth, caches).
+warm() {
+	shift
+	./dswbench "$@" --ms 100 >/dev/null 2>&1
+}
+
+set_mode() {
+	[ -d "$K" ] && echo "$1" >"$K/mode"
+}
+
+info() {
+	echo "BENCH-INFO kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" \
+		"mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)" \
+		"swiotlb_slabs=$(cat /sys/kernel/debug/swiotlb/io_tlb_nslabs 2>/dev/null)" \
+		"ms=$MS mode=$MODE cmdline=$(cat /proc/cmdline | tr ' ' ',')"
+}
+
+map_matrix() { # map_matrix WITH_MODULE(yes|no)
+	for size in $SIZES; do
+		for t in $THREADS; do
+			a="--size $size --threads $t --dir bidi"
+			one memcpy memcpy $a
+			warm direct map --dev ref --bits 64 $a
+			one direct map --dev ref --bits 64 $a
+			warm static map --dev ref --bits 32 $a
+			one static map --dev ref --bits 32 $a
+			[ "$1" = yes ] || continue
+			set_mode static-first
+			warm dsw-pass map --dev dut --bits 32 $a
+			one dsw-pass map --dev dut --bits 32 $a
+			set_mode dynamic-only
+			warm dsw-dyn map --dev dut --bits 32 $a
+			one dsw-dyn map --dev dut --bits 32 $a
+			set_mode static-first
+		done
+	done
+}
+
+lookup() { # lookup WITH_MODULE(yes|no)
+	for n in $LIVE; do
+		# the static pool (64 MiB, 2 KiB slots) holds 32768 mappings
+		[ "$n" -le 16384 ] &&
+			one static lookup --dev ref --bits 32 --size 512 --dir to --live "$n"
+		[ "$1" = yes ] || continue
+		set_mode dynamic-only
+		one dsw-dyn lookup --dev dut --bits 32 --size 512 --dir to --live "$n"
+		set_mode static-first
+	done
+}
+
+dsw_unload
+case "$MODE" in
+map)
+	if ! modprobe dynswiotlb devices=$BDEV || ! modprobe dynswiotlb_bench; then
+		echo "BENCH-ERR cannot load dynswiotlb with devices=$BDEV and the benchmark module"
+		exit 1
+	fi
+	info
+	map_matrix yes
+	lookup yes
+	echo "BENCH-INFO dsw stats: $(tr '\n' ' ' <$DSW_DEBUGFS/$BDEV/stats)"
+	;;
+kernel)
+	if ! modprobe dynswiotlb_bench; then
+		echo "BENCH-ERR cannot load the benchmark module"
+		exit 1
+	fi
+	info
+	map_matrix no
+	lookup no
+	;;
+*)
+	echo "BENCH-ERR unknown mode $MODE"
+	exit 1
+	;;
+esac
+modprobe -r dynswiotlb_bench
+dsw_unload
+echo "BENCH-DONE"
