@@ -6,6 +6,7 @@
 #   make KERNELRELEASE=X build it for installed kernel X (or KDIR=/path/to/build)
 #   make check           the test suite: four Debian kernels under QEMU
 #   make demo            the swiotlb-full stall, then the module fixing it
+#   make bench           benchmarks against the kernel's own paths (bench/)
 #   make install         modules_install into /lib/modules/$(KERNELRELEASE)
 #   make dkms-install    register, build and install through DKMS
 #   make tool            build tools/dynswiotlbctl (needs libkmod-dev, pkg-config)
@@ -61,4 +62,7 @@ check:
 demo:
 	selftests/qemu/demo.sh
 
-.PHONY: all module clean install dkms-sources dkms-install tool install-tool check demo
+bench:
+	bench/run.sh
+
+.PHONY: all module clean install dkms-sources dkms-install tool install-tool check demo bench
