@@ -26,6 +26,8 @@ if [ ! -x $CTL ]; then
 	ktap_fail "$CTL installed"
 	ktap_end
 fi
+[ "$(command -v dynswiotlbctl)" ] && ktap_ok "dynswiotlbctl is in PATH" ||
+	ktap_fail "dynswiotlbctl is in PATH" "PATH=$PATH"
 
 # run ARGS...: run the tool; its output (stdout and stderr) in $out, its
 # exit code in $rc.
@@ -303,10 +305,26 @@ else
 	ktap_skip "status, debugfs not mounted" "debugfs is busy: $(grep ' /sys/kernel/debug' /proc/mounts | tr '\n' ' ')"
 fi
 
-# --- release, unload ---
-./dma_api --release >/dev/null && ./dma_api --unhog >/dev/null &&
-	[ "$(dsw_stat $TDEV live_buffers)" = 0 ] &&
+# --- release; rates in top; unload ---
+./dma_api --release >/dev/null && [ "$(dsw_stat $TDEV live_buffers)" = 0 ] &&
 	ktap_ok "released: no live buffer" || ktap_fail "released: no live buffer"
+# top in the background, to a file (flushed per snapshot); 8 dynamic
+# mappings made and released between its two snapshots.
+$CTL top -n 2 -d 3 >/tmp/top.out 2>&1 &
+top_pid=$!
+t=0
+while ! grep -q "^$TDEV " /tmp/top.out && [ $t -lt 100 ]; do
+	usleep 100000
+	t=$((t + 1))
+done
+./dma_api --hold 8 --size 65536 >/dev/null && ./dma_api --release >/dev/null
+wait $top_pid
+rc=$?
+out=$(cat /tmp/top.out)
+expect 0 "top: 8 dynamic mappings between two snapshots show as rates" \
+	'set -- $(row $TDEV | tail -n1) && [ "${10}" -ge 1 ] && [ "${11}" -ge 1 ]'
+ktap_info "$(row $TDEV | tail -n1)"
+./dma_api --unhog >/dev/null
 run unload
 expect 7 "unload while the test driver is bound to the attached device" 'dsw_loaded'
 modprobe -r dynswiotlb_test

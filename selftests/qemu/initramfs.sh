@@ -54,6 +54,7 @@ tool="$(realpath -m "$DSW_RESULTS")/tool/dynswiotlbctl"
 if [ -x "$tool" ]; then	# else ctl.sh fails: "not installed"
 	copy_with_libs "$tool"
 	mv "$work/bin/dynswiotlbctl" "$work/usr/sbin/"
+	ln -s /usr/sbin/dynswiotlbctl "$work/sbin/dynswiotlbctl"	# in init's PATH
 fi
 cp "$(dirname "$0")/init.sh" "$work/init"
 chmod 755 "$work/init"
