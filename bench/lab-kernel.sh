@@ -33,7 +33,8 @@ fragment="$bench/lab.config-fragment"
 # Bump when the build steps change so cached kernels are rebuilt.
 stamp="v1 $(sha256sum <"$fragment" | cut -d' ' -f1)"
 cc=gcc-14
-# Build tools the kernel needs besides what chroot.sh installs.
+# The build's tools, installed in the chroot when missing (gcc-14 comes
+# with the harness's headers, but a fresh chroot has none).
 tools="gcc-14 make bc bison flex libelf-dev libssl-dev cpio kmod"
 
 mode=build
