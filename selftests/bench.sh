@@ -26,6 +26,7 @@ cd "$(dirname "$0")" || exit 1
 . ./lib/dsw.sh
 
 MODE=${1:-map}
+case "$MODE" in io-*) exec ./bench_io.sh "$MODE" ;; esac	# real I/O, fio
 MS=1000
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -89,8 +90,9 @@ map_matrix() { # map_matrix WITH_MODULE(yes|no)
 
 lookup() { # lookup WITH_MODULE(yes|no)
 	for n in $LIVE; do
-		# the static pool (64 MiB, 2 KiB slots) holds 32768 mappings
-		[ "$n" -le 16384 ] &&
+		# a fixed 64 MiB static pool (2 KiB slots) holds 32768 mappings;
+		# a kernel that grows its pool gets them all
+		[ "$n" -le 16384 ] || [ "$1" = no ] &&
 			one static lookup --dev ref --bits 32 --size 512 --dir to --live "$n"
 		[ "$1" = yes ] || continue
 		set_mode dynamic-only
