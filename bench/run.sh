@@ -13,7 +13,10 @@
 #      CONFIG_SWIOTLB_DYNAMIC (bench/lab-kernel.sh), when it is built.
 #
 # Environment: DSW_BENCH_TARGETS (default "6.1"), DSW_BENCH_MS (one
-# measurement, default 1000), DSW_RESULTS (default results/bench).
+# measurement, default 1000), DSW_RESULTS (default results/bench),
+# DSW_BENCH_APPEND (guest command line, e.g. "dsw.bench_sizes=4096
+# dsw.bench_threads=1 dsw.bench_lookup=0" for a quick look; see
+# selftests/bench.sh).
 # Results: $DSW_RESULTS/<target>/bench-*.{raw,console}, and the report in
 # $DSW_RESULTS/report.txt with the CSVs next to it.
 set -uo pipefail
@@ -38,7 +41,7 @@ for t in $targets; do
 	# 6 GiB: memory above 4 GiB for the 32-bit-mask contenders; the
 	# default 64 MiB static pool, not forced.
 	DSW_BENCH=map DSW_SWIOTLB=32768 DSW_MEM=6G DSW_SMP=4 DSW_TIMEOUT=3000 \
-		DSW_APPEND="dsw.bench_ms=$ms" \
+		DSW_APPEND="dsw.bench_ms=$ms ${DSW_BENCH_APPEND:-}" \
 		"$q/boot.sh" "$t" bench-map >"$out/bench-map.judge"
 	grep '^BENCH' "$out/bench-map.ktap" >"$out/bench-map.raw"
 	if ! grep -q '^ok - boot' "$out/bench-map.judge" ||

@@ -107,8 +107,6 @@ struct dsw_summary {
 
 static int dsw_summary_one(const struct dsw_dev *dd, void *data)
 {
-	static const char *const modes[] = { "static-first", "dynamic-only",
-					     "off" };
 	struct dsw_summary *sum = data;
 	struct dsw_shim *shim = dd->shim;
 	struct dsw_pcpu_stats stats;
@@ -124,7 +122,7 @@ static int dsw_summary_one(const struct dsw_dev *dd, void *data)
 	live_bytes = shim->live_bytes;
 	spin_unlock_irqrestore(&shim->lock, flags);
 	seq_printf(sum->m, "%s %s pool=%zu live=%lu/%zu failures=%llu\n",
-		   dd->name, modes[READ_ONCE(shim->policy.mode)], pool, live,
+		   dd->name, dsw_mode_name(READ_ONCE(shim->policy.mode)), pool, live,
 		   live_bytes, stats.failures);
 	sum->pool += pool;
 	sum->live += live;

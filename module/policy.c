@@ -26,11 +26,22 @@
 #include "shim.h"
 
 static const char *const dsw_mode_names[] = {
-	[DSW_MODE_STATIC_FIRST] = "static-first",
-	[DSW_MODE_DYNAMIC_ONLY] = "dynamic-only",
-	[DSW_MODE_OFF] = "off",
+	[DSW_MODE_STATIC_FIRST] = DSW_MODE_STATIC_FIRST_NAME,
+	[DSW_MODE_DYNAMIC_ONLY] = DSW_MODE_DYNAMIC_ONLY_NAME,
+	[DSW_MODE_OFF] = DSW_MODE_OFF_NAME,
 	NULL,
 };
+
+/**
+ * dsw_mode_name() - the word for a mode, as the mode files show it
+ * @mode: enum dsw_mode
+ *
+ * Return: a static string.
+ */
+const char *dsw_mode_name(unsigned int mode)
+{
+	return mode <= DSW_MODE_OFF ? dsw_mode_names[mode] : "?";
+}
 
 /**
  * struct dsw_knob - one policy knob

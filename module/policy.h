@@ -46,6 +46,7 @@ struct dsw_policy {
 extern unsigned int dsw_max_total_kb;
 
 int dsw_policy_init(void);
+const char *dsw_mode_name(unsigned int mode);
 void dsw_policy_defaults(struct dsw_policy *p);
 int dsw_policy_sysfs_add(struct dsw_shim *shim, struct kobject *parent);
 void dsw_policy_sysfs_remove(struct dsw_shim *shim);

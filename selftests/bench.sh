@@ -20,21 +20,26 @@
 #   kernel  the same contenders without dynswiotlb (direct, static, memcpy
 #           and the static lookup): for a kernel that grows its own pool.
 #
-# Environment (from the kernel command line, dsw.bench_ms=MS): the length
-# of one measurement, default 1000 ms.
+# Kernel command line: dsw.bench_ms=MS the length of one measurement
+# (default 1000 ms); dsw.bench_sizes=A,B and dsw.bench_threads=A,B narrow
+# the map matrix; dsw.bench_lookup=0 skips the lookup series.
 cd "$(dirname "$0")" || exit 1
 . ./lib/dsw.sh
 
 MODE=${1:-map}
 case "$MODE" in io-*) exec ./bench_io.sh "$MODE" ;; esac	# real I/O, fio
 MS=1000
+SIZES="4096 65536 262144 1048576"
+THREADS="1 2 4"
+DO_LOOKUP=1
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	dsw.bench_ms=*) MS=${arg#dsw.bench_ms=} ;;
+	dsw.bench_sizes=*) SIZES=$(echo "${arg#*=}" | tr , ' ') ;;
+	dsw.bench_threads=*) THREADS=$(echo "${arg#*=}" | tr , ' ') ;;
+	dsw.bench_lookup=*) DO_LOOKUP=${arg#*=} ;;
 	esac
 done
-SIZES="4096 65536 262144 1048576"
-THREADS="1 2 4"
 LIVE="1 64 4096 65536"
 BDEV=dynswiotlb_bench.0
 K=$DSW_SYSFS/devices/$BDEV
@@ -65,6 +70,17 @@ info() {
 		"mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)" \
 		"swiotlb_slabs=$(cat /sys/kernel/debug/swiotlb/io_tlb_nslabs 2>/dev/null)" \
 		"ms=$MS mode=$MODE cmdline=$(cat /proc/cmdline | tr ' ' ',')"
+}
+
+# swiotlb_info WHEN: the kernel's swiotlb counters, summed over its pools
+# (with SWIOTLB_DYNAMIC, io_tlb_nslabs counts the pools it added, which
+# stay, and io_tlb_transient_nslabs the transient ones live now).
+swiotlb_info() {
+	_p="BENCH-INFO swiotlb=$1"
+	for _f in io_tlb_nslabs io_tlb_transient_nslabs io_tlb_used io_tlb_used_hiwater; do
+		_p="$_p $_f=$(cat /sys/kernel/debug/swiotlb/$_f 2>/dev/null || echo n/a)"
+	done
+	echo "$_p"
 }
 
 map_matrix() { # map_matrix WITH_MODULE(yes|no)
@@ -110,7 +126,7 @@ map)
 	fi
 	info
 	map_matrix yes
-	lookup yes
+	[ "$DO_LOOKUP" = 0 ] || lookup yes
 	echo "BENCH-INFO dsw stats: $(tr '\n' ' ' <$DSW_DEBUGFS/$BDEV/stats)"
 	;;
 kernel)
@@ -119,8 +135,11 @@ kernel)
 		exit 1
 	fi
 	info
+	swiotlb_info before
 	map_matrix no
+	swiotlb_info after-map
 	lookup no
+	swiotlb_info after
 	;;
 *)
 	echo "BENCH-ERR unknown mode $MODE"

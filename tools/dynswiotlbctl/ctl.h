@@ -42,13 +42,6 @@ enum ctl_exit {
 #define CTL_SYSFS_DEVICES	CTL_SYSFS_ROOT "/" DSW_SYSFS_DEVICES
 #define CTL_SYSFS_MODULE	"/sys/module/" DSW_MODULE_NAME
 
-/*
- * The per-device knob holding the mode (docs/sysfs-ABI.md).  The uapi
- * header names no knob; take its name from there once it does.
- */
-#ifndef DSW_KNOB_MODE
-#define DSW_KNOB_MODE		"mode"
-#endif
 
 /*
  * What the kernel's <linux/compiler.h> gives its code.  checkpatch runs on

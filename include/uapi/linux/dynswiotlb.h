@@ -37,6 +37,25 @@
 /* Per attached device: "/sys/kernel/" DSW_SYSFS_DIR "/devices/<name>/" */
 #define DSW_SYSFS_DEVICES	"devices"
 
+/*
+ * Policy knobs: files in each device's directory above and, as defaults
+ * for devices attached later, module parameters (docs/sysfs-ABI.md).
+ * DSW_PARAM_MAX_TOTAL_KB is a module parameter only.
+ */
+#define DSW_KNOB_MODE		"mode"		/* DSW_MODE_* */
+#define DSW_KNOB_FORCE_BOUNCE	"force_bounce"
+#define DSW_KNOB_MAX_KB		"max_kb"
+#define DSW_KNOB_CHUNK_KB	"chunk_kb"
+#define DSW_KNOB_RESERVE_LOW_KB	"reserve_low_kb"
+#define DSW_KNOB_RESERVE_HIGH_KB "reserve_high_kb"
+#define DSW_KNOB_SHRINK_DELAY_MS "shrink_delay_ms"
+#define DSW_KNOB_MAX_MAP_KB	"max_map_kb"
+#define DSW_PARAM_MAX_TOTAL_KB	"max_total_kb"
+
+#define DSW_MODE_STATIC_FIRST_NAME	"static-first"
+#define DSW_MODE_DYNAMIC_ONLY_NAME	"dynamic-only"
+#define DSW_MODE_OFF_NAME		"off"
+
 /* Maximum length of one device name, not counting the terminating NUL. */
 #define DSW_DEV_NAME_MAX	63
 
