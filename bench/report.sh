@@ -145,6 +145,53 @@ report() { # report CSV TITLE
 	}' "$1"
 }
 
+# versus D_CSV E_CSV D_NAME E_NAME: dynswiotlb's dynamic path (dsw-dyn) in
+# one boot against the kernel's own growing pool (the "static" contender of
+# a CONFIG_SWIOTLB_DYNAMIC kernel) in another: each normalised by its own
+# boot's memcpy of the same size and threads, then compared.
+versus() {
+	awk -F, -v dn="$3" -v en="$4" '
+	FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; file++; next }
+	function f(k) { return $col[k] }
+	{
+		k = f("size") SUBSEP f("threads")
+		if (f("op") == "lookup") {
+			if (file == 1 && f("contender") == "dsw-dyn") dl[f("live")] = f("unmap_p50")
+			if (file == 2 && f("contender") == "static") el[f("live")] = f("unmap_p50")
+			lives[f("live")] = 1
+			next
+		}
+		if (file == 1 && f("contender") == "dsw-dyn") { d[k] = f("p50"); dok[k] = f("ops") }
+		if (file == 2 && f("contender") == "static") { e[k] = f("p50"); eok[k] = f("ops") }
+		if (f("contender") == "memcpy") { if (file == 1) dm[k] = f("p50"); else em[k] = f("p50") }
+		keys[k] = 1
+	}
+	END {
+		printf "\n### dynswiotlb dynamic (%s) vs upstream SWIOTLB_DYNAMIC (%s): map + unmap p50, ns\n\n", dn, en
+		printf "Each normalised by its own boot'"'"'s memcpy p50 (same size and threads); < 1 means dynswiotlb is faster.\n\n"
+		printf "| size | thr | dsw-dyn | memcpy | upstream | memcpy | dsw-dyn/memcpy | upstream/memcpy | ratio |\n"
+		printf "|---|---|---|---|---|---|---|---|---|\n"
+		n = 0
+		for (k in keys) order[++n] = k
+		for (i = 2; i <= n; i++) { x = order[i]; split(x, a, SUBSEP)
+			for (j = i - 1; j >= 1; j--) { split(order[j], b, SUBSEP)
+				if (b[1] + 0 < a[1] + 0 || (b[1] == a[1] && b[2] + 0 <= a[2] + 0)) break
+				order[j + 1] = order[j] }
+			order[j + 1] = x }
+		for (i = 1; i <= n; i++) {
+			k = order[i]; split(k, a, SUBSEP)
+			if (!dok[k] || !eok[k] || !dm[k] || !em[k]) {
+				printf "| %s | %s | %s | | %s | | | | n/a |\n", a[1], a[2], dok[k] ? d[k] : "n/a", eok[k] ? e[k] : "n/a"
+				continue
+			}
+			rd = d[k] / dm[k]; re = e[k] / em[k]
+			printf "| %s | %s | %d | %d | %d | %d | %.3f | %.3f | %.2f |\n", a[1], a[2], d[k], dm[k], e[k], em[k], rd, re, rd / re
+		}
+		printf "\n| live | dsw-dyn unmap p50 | upstream unmap p50 |\n|---|---|---|\n"
+		for (l in lives) printf "| %s | %s | %s |\n", l, (l in dl) ? dl[l] : "n/a", (l in el) ? el[l] : "n/a"
+	}' "$1" "$2"
+}
+
 for t in "$@"; do
 	raw=$res/$t/bench-map.raw
 	[ -s "$raw" ] || { echo "report: $raw missing"; continue; }
@@ -153,3 +200,7 @@ for t in "$@"; do
 	report "$res/$t/bench-map.csv" "$t"
 	grep '^BENCH-ERR' "$raw" | sed 's/^/    /'
 done
+# The lab kernel against the Debian kernel of the same source (6.12).
+if [ -s "$res/lab/bench-map.csv" ] && [ -s "$res/6.12/bench-map.csv" ]; then
+	versus "$res/6.12/bench-map.csv" "$res/lab/bench-map.csv" "Debian 6.12" "lab 6.12"
+fi
