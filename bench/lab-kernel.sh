@@ -11,8 +11,10 @@
 #   lab-kernel.sh --update     build the newest linux-source-6.12 in the archive
 #   lab-kernel.sh --check      also build dynswiotlb.ko against the lab tree
 #                              and smoke-boot the kernel (bench/lab-boot.sh)
-#   lab-kernel.sh --module DIR build the out-of-tree module in DIR against
-#                              the lab kernel (in the chroot; DIR is writable)
+#   lab-kernel.sh --module DIR [ARG...]
+#                              build the out-of-tree module in DIR against
+#                              the lab kernel (in the chroot; DIR is
+#                              writable, ARGs go to make, e.g. W=1)
 #   lab-kernel.sh --shell CMD  run CMD in the chroot with the lab cache mounted
 #
 # Cache: $DSW_CACHE/lab/VERSION/ (VERSION: Debian's linux-source-6.12
@@ -42,9 +44,9 @@ arg=
 case "${1:-}" in
 "") ;;
 --update|--check) mode=${1#--} ;;
---module) mode=module; arg=${2:?usage: lab-kernel.sh --module DIR} ;;
+--module) mode=module; arg=${2:?usage: lab-kernel.sh --module DIR [ARG...]}; shift 2 ;;
 --shell) mode=shell; shift ;;
-*) dsw_die "usage: lab-kernel.sh [--update|--check|--module DIR|--shell CMD...]" ;;
+*) dsw_die "usage: lab-kernel.sh [--update|--check|--module DIR [ARG...]|--shell CMD...]" ;;
 esac
 
 [ "$(id -u)" = 0 ] || dsw_die "lab-kernel.sh needs root (debootstrap, chroot, mount)"
@@ -241,12 +243,16 @@ build_kernel() {
 	ln -sfn "$ver" "$labs/current"
 }
 
-# build_module DIR: an external module against the lab build tree.
+# build_module DIR [ARG...]: an external module against the lab build
+# tree, with make's ARGs. Only DIR is visible in the chroot (and the lab
+# cache): a module that includes files from around it is built in a copy
+# under the cache.
 build_module() {
 	local dir
 
 	dir=$(cd "$1" 2>/dev/null && pwd) || dsw_die "--module: no directory $1"
-	lab_run -b "$dir" make -C "$build" M="$dir" CC=$cc HOSTCC=$cc modules
+	shift
+	lab_run -b "$dir" make -C "$build" M="$dir" CC=$cc HOSTCC=$cc "$@" modules
 }
 
 exec {lab_lock_fd}>"$labs/$ver.lock"
@@ -261,7 +267,7 @@ flock -u "$lab_lock_fd"
 
 case "$mode" in
 module)
-	build_module "$arg"
+	build_module "$arg" "$@"
 	exit
 	;;
 shell)
