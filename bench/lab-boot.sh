@@ -24,42 +24,22 @@
 set -euo pipefail
 bench=$(cd "$(dirname "$0")" && pwd)
 . "$bench/../selftests/qemu/lib.sh"
+. "$bench/lab-lib.sh"
 
 ko=${1:-}
-lab="$DSW_CACHE/lab/${DSW_LAB_VERSION:-current}"
-[ -s "$lab/.ready" ] || dsw_die "no lab kernel in $lab (run bench/lab-kernel.sh)"
-lab=$(cd "$lab" && pwd -P)
-krel=$(cat "$lab/kernelrelease")
-image="$lab/${DSW_LAB_IMAGE:-bzImage}"
-out="$DSW_RESULTS/lab"
+lab_find
 timeout=${DSW_TIMEOUT:-300}
-mkdir -p "$out"
 "$DSW_TOP/selftests/qemu/setup-host.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The initramfs: busybox-static, the selftests' guest helpers (lib/dsw.sh),
-# the lab kernel's modules (with their modules.dep), the module under test
-# in extra/, and /init below.
+# The initramfs (lab-lib.sh: busybox, kmod, the lab modules, the module
+# under test in extra/), the selftests' guest helpers (lib/dsw.sh) and
+# /init below.
 root="$work/root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
-cp /bin/busybox "$root/bin/busybox"
-ln -s busybox "$root/bin/sh"
-# The selftests' guest helpers call the module tools by path (kmod's on the
-# test guests); busybox's serve here.
-mkdir -p "$root/usr/sbin"
-for t in modprobe insmod rmmod lsmod modinfo; do
-	ln -s /bin/busybox "$root/usr/sbin/$t"
-done
+lab_root "$root" ${ko:+"$ko"}
 cp "$DSW_TOP/selftests/lib/dsw.sh" "$root/lib/dsw.sh"
-cp -a "$lab/modules/lib/modules/$krel" "$root/lib/modules/"
-rm -f "$root/lib/modules/$krel/build" "$root/lib/modules/$krel/source"
-if [ -n "$ko" ]; then
-	mkdir -p "$root/lib/modules/$krel/extra"
-	cp "$ko" "$root/lib/modules/$krel/extra/dynswiotlb.ko"
-	depmod -b "$root" "$krel"
-fi
 
 cat >"$root/init" <<'EOF'
 #!/bin/sh
@@ -149,31 +129,17 @@ sleep 1
 poweroff -f
 EOF
 chmod 755 "$root/init"
-initrd="$out/initrd.cpio.gz"
-(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$initrd"
+initrd="$out/smoke.initrd.cpio.gz"
+lab_pack "$root" "$initrd"
 
 console="$out/smoke.console"
 markers="$out/smoke.markers"
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-128,1,force} lab.timeout=$timeout ${DSW_APPEND:-}"
-rm -f "$console" "$markers"
-truncate -s 0 "$out/vda.img" "$out/nvme.img"
-truncate -s 1G "$out/vda.img" "$out/nvme.img"
-cmd=(qemu-system-x86_64 -machine pc -accel "$(dsw_target_accel 6.12)" -cpu max
-	-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}"
-	-nodefaults -nographic -no-reboot -monitor none
-	-serial "file:$console" -serial "file:$markers"
-	-kernel "$image" -initrd "$initrd" -append "$append"
-	-drive "file=$out/vda.img,if=none,id=d0,format=raw,cache=unsafe"
-	-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,addr=04.0
-	-drive "file=$out/nvme.img,if=none,id=d1,format=raw,cache=unsafe"
-	-device nvme,serial=lab0001,drive=d1,addr=05.0)
-echo "${cmd[*]}" >"$out/smoke.cmdline"
 t0=$(date +%s)
 qrc=0
-timeout --foreground -k 10 $((timeout + 60)) "${cmd[@]}" </dev/null >"$out/smoke.qemu" 2>&1 || qrc=$?
+lab_qemu smoke "$initrd" "$append" $((timeout + 60)) || qrc=$?
 t1=$(date +%s)
-rm -f "$out/vda.img" "$out/nvme.img"
 
 # Judge it.
 n=0
@@ -234,7 +200,7 @@ taint=$(m LAB-TAINT | cut -d' ' -f2)
 # O (4096) and E (8192) are what an out-of-tree, unsigned module leaves.
 [ -n "$taint" ] && [ $((taint & ~(4096 | 8192))) = 0 ] &&
 	tap OK "taint ${taint}: nothing beyond O/E" || tap FAIL "taint ${taint:-unknown}"
-bad=$(grep -E 'Kernel panic|BUG:|Oops|WARNING:|Call Trace|general protection' "$console" 2>/dev/null | head -n 5 || true)
+bad=$(lab_console_bad "$console")
 [ -z "$bad" ] && tap OK "console: no panic, oops, BUG or WARNING" ||
 	tap FAIL "console: $(echo "$bad" | tr '\n' '|')"
 mark LAB-WATCHDOG && echo "# $(m LAB-WATCHDOG | head -n1)"
