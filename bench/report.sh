@@ -104,6 +104,9 @@ report() { # report CSV TITLE
 		}
 		# The targets of the benchmark issue, judged on medians (p50): under
 		# TCG the means carry vCPU preemption outliers of milliseconds.
+		have_dsw = 0
+		for (k in mean) if (index(k, "dsw-") == 1) have_dsw = 1
+		if (!have_dsw) exit	# a kernel without the module: no targets
 		printf "\n### %s: targets (medians; means in brackets)\n\n", title
 		worst = 0; wm = 0
 		for (i = 1; i <= ns; i++) for (j = 1; j <= nt; j++) {
@@ -188,7 +191,10 @@ versus() {
 			printf "| %s | %s | %d | %d | %d | %d | %.3f | %.3f | %.2f |\n", a[1], a[2], d[k], dm[k], e[k], em[k], rd, re, rd / re
 		}
 		printf "\n| live | dsw-dyn unmap p50 | upstream unmap p50 |\n|---|---|---|\n"
-		for (l in lives) printf "| %s | %s | %s |\n", l, (l in dl) ? dl[l] : "n/a", (l in el) ? el[l] : "n/a"
+		n = 0
+		for (l in lives) lv[++n] = l + 0
+		for (i = 2; i <= n; i++) { x = lv[i]; for (j = i - 1; j >= 1 && lv[j] > x; j--) lv[j + 1] = lv[j]; lv[j + 1] = x }
+		for (i = 1; i <= n; i++) { l = lv[i]; printf "| %s | %s | %s |\n", l, (l in dl) ? dl[l] : "n/a", (l in el) ? el[l] : "n/a" }
 	}' "$1" "$2"
 }
 
@@ -197,6 +203,8 @@ for t in "$@"; do
 	[ -s "$raw" ] || { echo "report: $raw missing"; continue; }
 	tocsv "$raw" >"$res/$t/bench-map.csv"
 	echo "## $t: $(sed -n 's/^BENCH-INFO \(kernel=[^ ]* cpus=[^ ]* mem_kb=[^ ]* swiotlb_slabs=[^ ]* ms=[^ ]*\).*/\1/p' "$raw" | head -1)"
+	[ "$t" = lab ] &&
+		echo "(lab kernel: \"static\" is the kernel's own swiotlb, which grows there: CONFIG_SWIOTLB_DYNAMIC)"
 	report "$res/$t/bench-map.csv" "$t"
 	grep '^BENCH-ERR' "$raw" | sed 's/^/    /'
 done
