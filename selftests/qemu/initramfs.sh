@@ -56,6 +56,13 @@ if [ -x "$tool" ]; then	# else ctl.sh fails: "not installed"
 	mv "$work/bin/dynswiotlbctl" "$work/usr/sbin/"
 	ln -s /usr/sbin/dynswiotlbctl "$work/sbin/dynswiotlbctl"	# in init's PATH
 fi
+# fio, Debian's own, for the real-I/O benchmark (bench_io.sh): only in the
+# guests that run it. With its libraries (ceph, gluster, ICU: its engines
+# are linked in) it is 84 MB, which would add some 2 s of unpacking under
+# TCG and 84 MB of RAM to every other boot.
+case "${DSW_BENCH:-}" in
+io-*) copy_with_libs /usr/bin/fio ;;
+esac
 cp "$(dirname "$0")/init.sh" "$work/init"
 chmod 755 "$work/init"
 

@@ -7,7 +7,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 need="qemu-system-x86 busybox-static debootstrap kmod cpio xz-utils zstd gzip
-make gcc libc6-dev coreutils util-linux libkmod-dev pkg-config"
+make gcc libc6-dev coreutils util-linux libkmod-dev pkg-config
+fio gnuplot-nox"
 
 [ "$(id -u)" = 0 ] || dsw_die "make check needs root (debootstrap, chroot, mount)"
 missing=
