@@ -10,7 +10,10 @@
 #      lookup scaling (selftests/bench.sh map), on each DSW_BENCH_TARGETS
 #      kernel (default 6.1);
 #   2. the same without the module on the lab kernel with upstream's
-#      CONFIG_SWIOTLB_DYNAMIC (bench/lab-kernel.sh), when it is built.
+#      CONFIG_SWIOTLB_DYNAMIC (bench/lab-kernel.sh), when it is built;
+#   3. real I/O with fio on virtio-blk and NVMe, a big static pool against
+#      a small one with dynswiotlb (and without: the control), and bounce
+#      memory over time (bench/io.sh), on each DSW_BENCH_TARGETS kernel.
 #
 # Environment: DSW_BENCH_TARGETS (default "6.1"), DSW_BENCH_MS (one
 # measurement, default 1000), DSW_RESULTS (default results/bench),
@@ -50,7 +53,14 @@ for t in $targets; do
 		tail -n 30 "$out/bench-map.judge"
 		rc=1
 	fi
+	echo "== $t: real I/O with fio, bounce memory over time (bench/io.sh)"
+	"$top/bench/io.sh" "$t" >"$out/bench-io.log" ||
+		{ grep -A30 '^bench:' "$out/bench-io.log"; rc=1; }
 done
 "$top/bench/report.sh" "$DSW_RESULTS" $targets | tee "$DSW_RESULTS/report.txt"
+for t in $targets; do
+	cat "$DSW_RESULTS/$t/bench-io.md" 2>/dev/null ||
+		echo "report: $DSW_RESULTS/$t/bench-io.md missing"
+done | tee -a "$DSW_RESULTS/report.txt"
 echo "bench: done in $(( $(date +%s) - start )) s; results in $DSW_RESULTS"
 exit $rc
