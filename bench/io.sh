@@ -130,7 +130,8 @@ kv_csv() {
 io_cols="target series round nslabs load_before load_after dev bs_kb iodepth jobs
 inflight_kb outcome elapsed_ms
 write_mb_s write_iops write_bytes write_ms read_mb_s read_iops read_bytes read_ms
-error total_err fio_rc verify verify_failed full_lines moved_mib inflight in_d_state
+error total_err fio_rc verify verify_failed full_lines moved_mib inflight waiting
+in_d_state
 dsw_dynamic dsw_static dsw_failures dsw_pool_hiwater"
 mem_cols="target series round t_ms phase pool_bytes live_bytes memfree_kb
 static_nslabs static_used transient_nslabs"
@@ -211,7 +212,7 @@ report() {
 				if (io[i, "dev"] != sdev[s] || io[i, "bs_kb"] != sbs[s]) continue
 				o = io[i, "outcome"]
 				if (o != "done")
-					o = o " after " int(io[i, "elapsed_ms"] / 1000) " s: " io[i, "moved_mib"] " MiB moved, " io[i, "inflight"] " requests stuck"
+					o = o " after " int(io[i, "elapsed_ms"] / 1000) " s: " io[i, "moved_mib"] " MiB moved"
 				printf "| %s | %s | %s-%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 					io[i, "series"], io[i, "round"], io[i, "load_before"], io[i, "load_after"], o,
 					io[i, "write_mb_s"], io[i, "write_iops"], io[i, "read_mb_s"], io[i, "read_iops"],
@@ -239,9 +240,9 @@ report() {
 					printf "completed, write %s MB/s (%s x base), verify %s, %s buffer-full lines\n", io[i, "write_mb_s"],
 						ratio(bw["base", sdev[s], sbs[s], "write"], io[i, "write_mb_s"]), io[i, "verify"], io[i, "full_lines"]
 				else
-					printf "%s after %d s: %s MiB moved, then none for %s s with %s requests in flight, %s tasks in D state, %s buffer-full lines\n",
-						io[i, "outcome"], io[i, "elapsed_ms"] / 1000, io[i, "moved_mib"], stall,
-						io[i, "inflight"], io[i, "in_d_state"], io[i, "full_lines"]
+					printf "%s: %s MiB moved in %d s, the last %s s none, %s requests in the driver, %s held back by blk-mq, %s tasks in D state, %s buffer-full lines\n",
+						io[i, "outcome"], io[i, "moved_mib"], io[i, "elapsed_ms"] / 1000, stall,
+						io[i, "inflight"], io[i, "waiting"], io[i, "in_d_state"], io[i, "full_lines"]
 			}
 		}
 		if (!m) exit

@@ -187,8 +187,12 @@ write_verify() {
 		_fields=$(fio_fields "$_f".json)
 	else
 		_rc=none
+		# Requests the driver holds, and those blk-mq holds back (its
+		# dispatch lists: the driver refused them, here for want of
+		# bounce memory).
 		read -r _ir _iw </sys/block/"$_dev"/inflight
-		_fields="moved_mib=$(((_last - _p0) / 2048)) inflight=$((_ir + _iw))"
+		_wait=$(cat /sys/kernel/debug/block/"$_dev"/hctx*/dispatch 2>/dev/null | wc -l)
+		_fields="moved_mib=$(((_last - _p0) / 2048)) inflight=$((_ir + _iw)) waiting=$_wait"
 		_fields="$_fields in_d_state=$(grep -l '^State:.*D' /proc/[0-9]*/status 2>/dev/null | wc -l)"
 	fi
 	# The verify pass read back everything written, with no error.
