@@ -257,7 +257,8 @@ report() {
 			r = "-"
 			if (mi[j, "series"] == "dsw") {
 				k = back(j); lim = mi[j, "shrink_delay_ms"] + 1000
-				r = (k < 0 ? "not within the idle time" : k " ms") " (" mi[j, "reserve_high_kb"] " KiB; limit " lim " ms): " (k >= 0 && k <= lim ? "MET" : "MISSED")
+				r = k < 0 ? "not within the idle time" : k ? k " ms" : "0 ms (there as the burst ended)"
+				r = r " (" mi[j, "reserve_high_kb"] " KiB; limit " lim " ms): " (k >= 0 && k <= lim ? "MET" : "MISSED")
 			}
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n",
 				mi[j, "series"], mi[j, "round"], mb(first[b]), mb(peak[b]), mb(last[b]),
