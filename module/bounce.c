@@ -192,6 +192,12 @@ static u64 dsw_dma_limit(struct device *dev)
 	return min_not_zero(*dev->dma_mask, dev->bus_dma_limit);
 }
 
+/* @c lies (partly) beyond @limit: the device cannot use it now. */
+static bool dsw_chunk_beyond(const struct dsw_chunk *c, u64 limit)
+{
+	return c->dma + c->size - 1 > limit;
+}
+
 /*
  * A new chunk of @size bytes, or an ERR_PTR(): -ENOSPC when a cap forbids
  * it, -ENOMEM when memory cannot be had with @gfp.
@@ -305,7 +311,7 @@ static bool dsw_slots_take(struct dsw_shim *shim, struct dsw_buf *b,
 		 * The mask may have shrunk since the chunk was allocated; and
 		 * slot alignment is relative to the chunk's start.
 		 */
-		if (c->dma + c->size - 1 > limit || (c->dma & (align - 1)))
+		if (dsw_chunk_beyond(c, limit) || (c->dma & (align - 1)))
 			continue;
 		slot = dsw_chunk_find(c, nslots, align_slots, need, boundary);
 		if (slot < 0)
@@ -613,24 +619,43 @@ bool dsw_bounce_sync(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 }
 
 /*
+ * Free bytes in the chunks the device can reach under @limit (a driver
+ * that narrows its DMA mask leaves chunks above it unusable).
+ */
+static size_t dsw_usable_free(struct dsw_shim *shim, u64 limit)
+{
+	struct dsw_chunk *c;
+	size_t free = 0;
+
+	lockdep_assert_held(&shim->lock);
+	list_for_each_entry(c, &shim->chunks, node)
+		if (!dsw_chunk_beyond(c, limit))
+			free += (size_t)c->nfree << DSW_SLOT_SHIFT;
+	return free;
+}
+
+/*
  * The device's work item: when free memory is below the reserve's low
  * watermark, refill it up to the high watermark (within the caps); then
  * give back chunks that have been entirely free for the shrink delay, as
- * long as what stays free is at least the high watermark.
+ * long as what stays free is at least the high watermark.  Only chunks the
+ * device can reach under its current DMA mask count as free; idle chunks
+ * beyond it are given back after the delay whatever the watermark.
  */
 static void dsw_bounce_work(struct work_struct *work)
 {
 	struct dsw_shim *shim = container_of(to_delayed_work(work),
 					     struct dsw_shim, work);
 	unsigned long delay = dsw_shrink_delay(shim);
-	size_t high = dsw_high_bytes(shim);
+	u64 limit = dsw_dma_limit(shim->dev);
+	size_t high = dsw_high_bytes(shim), usable;
 	unsigned long flags, next = 0;
 	struct dsw_chunk *c, *tmp;
 	LIST_HEAD(victims);
 	bool grow;
 
 	spin_lock_irqsave(&shim->lock, flags);
-	grow = shim->free_bytes < dsw_low_bytes(shim);
+	grow = dsw_usable_free(shim, limit) < dsw_low_bytes(shim);
 	spin_unlock_irqrestore(&shim->lock, flags);
 	while (grow) {
 		c = dsw_chunk_alloc(shim, dsw_chunk_bytes(shim), GFP_KERNEL);
@@ -638,13 +663,18 @@ static void dsw_bounce_work(struct work_struct *work)
 			break;
 		spin_lock_irqsave(&shim->lock, flags);
 		dsw_chunk_add(shim, c);
-		grow = shim->free_bytes < high;
+		grow = dsw_usable_free(shim, limit) < high;
 		spin_unlock_irqrestore(&shim->lock, flags);
 	}
 
 	spin_lock_irqsave(&shim->lock, flags);
+	usable = dsw_usable_free(shim, limit);
 	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
-		if (c->nfree != c->nslots || shim->free_bytes - c->size < high)
+		bool beyond = dsw_chunk_beyond(c, limit);
+
+		/* chunks the device cannot reach now serve nothing */
+		if (c->nfree != c->nslots ||
+		    (!beyond && usable - c->size < high))
 			continue;
 		if (time_before(jiffies, c->idle_since + delay)) {
 			if (!next || time_before(c->idle_since + delay, next))
@@ -652,6 +682,8 @@ static void dsw_bounce_work(struct work_struct *work)
 			continue;
 		}
 		list_move(&c->node, &victims);
+		if (!beyond)
+			usable -= c->size;
 		shim->pool_bytes -= c->size;
 		shim->free_bytes -= c->size;
 		shim->chunk_frees++;
