@@ -14,8 +14,14 @@
 #               requests larger than the pool, NVMe requeues; NVMe runs
 #               first, a stall is detected and reported, the stalled
 #               writers are left behind (init powers off regardless)
-#   io-lab      as io-base, for a kernel that grows its own pool
-#               (CONFIG_SWIOTLB_DYNAMIC, booted with a small pool)
+#   io-lab      no module, on a kernel that grows its own pool
+#               (CONFIG_SWIOTLB_DYNAMIC: bench/lab-io.sh boots the lab
+#               kernel with the small pool): transient pools per mapping
+#               when the pools are full, freed at unmap, and pools added
+#               by the kernel's worker, never freed. The samples read the
+#               same swiotlb debugfs files (io_tlb_nslabs counts the added
+#               pools, io_tlb_transient_nslabs the transient ones); the
+#               mode fails on a kernel without them
 #
 # Per disk and shape, one fio write+verify job group: JOBS (4) jobs with
 # DEPTH requests of BS in flight each write their own MIB MiB sequentially,
@@ -216,10 +222,13 @@ write_verify() {
 		_dsw="$_dsw dsw_failures=$(($(dsw_stat "$_b" failures) - _x0))"
 		_dsw="$_dsw dsw_pool_hiwater=$(dsw_stat "$_b" pool_bytes_hiwater)"
 	fi
+	# swiotlb's pools after the job: with CONFIG_SWIOTLB_DYNAMIC, what the
+	# job made the kernel add (and keep).
 	echo "BENCH-IO config=${MODE#io-} dev=$_dev job=write-verify outcome=$_outcome" \
 		"bs_kb=$_bs iodepth=$_qd jobs=$JOBS inflight_kb=$((JOBS * _qd * _bs))" \
 		"elapsed_ms=$_el fio_rc=$_rc verify=$_verify verify_failed=$_vfail" \
-		"$_fields full_lines=$_full $_dsw"
+		"$_fields full_lines=$_full swiotlb_nslabs=$(cat $SWIOTLB/io_tlb_nslabs 2>/dev/null)" \
+		"swiotlb_transient_nslabs=$(cat $SWIOTLB/io_tlb_transient_nslabs 2>/dev/null) $_dsw"
 	[ -s "$_f".err ] && grep -v 'multiple writers may overwrite' "$_f".err |
 		head -n 3 | sed "s/^/BENCH-INFO fio $_dev ${_bs}k: /"
 	[ $_outcome = done ]
@@ -351,7 +360,14 @@ io-dsw)
 		exit 1
 	fi
 	;;
-io-base|io-control|io-lab)
+io-lab)
+	if [ ! -r $SWIOTLB/io_tlb_transient_nslabs ]; then
+		echo "BENCH-ERR io-lab: $(uname -r) does not grow its swiotlb" \
+			"(no io_tlb_transient_nslabs: CONFIG_SWIOTLB_DYNAMIC=n)"
+		exit 1
+	fi
+	;;
+io-base|io-control)
 	;;
 *)
 	echo "BENCH-ERR unknown mode $MODE"
