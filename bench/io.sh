@@ -33,25 +33,28 @@
 # In $DSW_RESULTS/TARGET/:
 #   bench-io-CONFIG-rN.{raw,judge,console,markers}  one boot; raw is a
 #       BENCH-HOST line (written here) and the guest's BENCH lines
-#   bench-io.csv        one row per fio job (all boots)
+#   bench-io.csv        one row per fio job (all boots); swiotlb_nslabs and
+#       swiotlb_transient_nslabs: swiotlb's pools after the job
 #   bench-mem.csv       one row per memory sample: series (base, dsw, lab),
 #       round, t_ms, phase (pre, burst, idle), pool_bytes and live_bytes
 #       (dynswiotlb, all devices), memfree_kb, static_nslabs, static_used,
 #       transient_nslabs (swiotlb's debugfs), and derived bounce_kb (memory
 #       held for bouncing: 2 KiB per static and transient slab + the
-#       module's pool) and inuse_kb (static slabs used + live bytes)
+#       module's pool) and inuse_kb (slabs used, static and transient,
+#       + live bytes)
 #   bench-mem-info.csv  one row per burst: its start and end on the samples'
 #       clock, the reserve, shrink_delay_ms, high-water marks
 #   bench-mem.png       the memory series over time (bench/mem.gp)
 #
 # The "lab" series: a kernel that grows its own pool (upstream's
 # CONFIG_SWIOTLB_DYNAMIC, bench/lab-kernel.sh), booted with
-# swiotlb=256,force and dsw.bench=io-lab (the guest side runs as is: no
-# module; it samples io_tlb_nslabs, which grows there, and
+# swiotlb=256,force and dsw.bench=io-lab (no module; the samples read
+# io_tlb_nslabs, which counts the pools the kernel adds and keeps, and
 # io_tlb_transient_nslabs), its BENCH lines saved as
 # bench-io-lab-rN.raw here after a line
 #   BENCH-HOST target=lab series=lab round=N nslabs=256
-# --report then adds it to the CSVs, the plot and the tables.
+# bench/lab-io.sh TARGET does that, then runs --report, which adds it to
+# the CSVs, the plot and the tables.
 #
 # Needs the module built for TARGET (selftests/qemu/build.sh TARGET, which
 # bench/run.sh runs). Environment: DSW_IO_ROUNDS (default 2), DSW_IO_MIB
@@ -132,6 +135,7 @@ inflight_kb outcome elapsed_ms
 write_mb_s write_iops write_bytes write_ms read_mb_s read_iops read_bytes read_ms
 error total_err fio_rc verify verify_failed full_lines moved_mib inflight waiting
 in_d_state
+swiotlb_nslabs swiotlb_transient_nslabs
 dsw_dynamic dsw_static dsw_failures dsw_pool_hiwater"
 mem_cols="target series round t_ms phase pool_bytes live_bytes memfree_kb
 static_nslabs static_used transient_nslabs"
@@ -146,7 +150,7 @@ mem_csv() {
 	NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print $0, "bounce_kb", "inuse_kb"; next }
 	{
 		print $0, 2 * ($c["static_nslabs"] + $c["transient_nslabs"]) + int($c["pool_bytes"] / 1024),
-			2 * $c["static_used"] + int($c["live_bytes"] / 1024)
+			2 * ($c["static_used"] + $c["transient_nslabs"]) + int($c["live_bytes"] / 1024)
 	}'
 }
 
@@ -172,6 +176,7 @@ report() {
 		if (g("verify") != "ok") bad[key]++
 		runs[key]++
 		pool[g("series")] = "swiotlb=" g("nslabs") ",force (" g("nslabs") * 2 " KiB)"
+		boot[g("series")] = g("nslabs") * 2
 		next
 	}
 	f == 2 {	# bench-mem-info.csv: one burst per row
@@ -185,17 +190,20 @@ report() {
 		if (g("bounce_kb") > peak[b]) peak[b] = g("bounce_kb")
 		if (!(b in minfree) || g("memfree_kb") < minfree[b]) minfree[b] = g("memfree_kb")
 		last[b] = g("bounce_kb"); free1[b] = g("memfree_kb")
-		pb[b, ++ns[b]] = g("pool_bytes"); tm[b, ns[b]] = g("t_ms")
+		pb[b, ++ns[b]] = g("pool_bytes"); tm[b, ns[b]] = g("t_ms"); bk[b, ns[b]] = g("bounce_kb")
 	}
 	function ratio(a, b) { return a > 0 ? sprintf("%.2f", b / a) : "n/a" }
 	function mb(kb) { return sprintf("%.1f", kb / 1024) }
 	# back(J): ms from the end of burst J until dynswiotlb held no more than
-	# its reserve (the first sample after the last one above it); -1: never
-	function back(j,   b, k, end, above) {
+	# its reserve (the first sample after the last one above it); -1: never.
+	# The lab holds no reserve: until it held no more than before the burst
+	# (its transient pools gone).
+	function back(j,   b, k, end, above, lab) {
 		b = mi[j, "series"] SUBSEP mi[j, "round"]
-		end = mi[j, "burst_end_ms"]; above = 0
+		end = mi[j, "burst_end_ms"]; above = 0; lab = mi[j, "series"] == "lab"
 		for (k = 1; k <= ns[b]; k++)
-			if (tm[b, k] >= end && pb[b, k] > mi[j, "reserve_high_kb"] * 1024) above = k
+			if (tm[b, k] >= end && (lab ? bk[b, k] > first[b] : pb[b, k] > mi[j, "reserve_high_kb"] * 1024))
+				above = k
 		if (!above) return 0
 		return above < ns[b] ? tm[b, above + 1] - end : -1
 	}
@@ -204,6 +212,8 @@ report() {
 		printf "fio write+verify per disk: 4 jobs write 4 x %d MiB sequentially (direct, libaio),\n", mib
 		printf "then read it all back checking crc32c. Pools: base %s, dsw and control %s\n", pool["base"], pool["dsw"]
 		printf "(dsw: dynswiotlb attached to both disks). MB/s = 10^6 bytes/s; best round counts.\n"
+		if ("lab" in pool)
+			printf "lab: the lab kernel (CONFIG_SWIOTLB_DYNAMIC, no module) booted with %s.\n", pool["lab"]
 		for (s = 1; s <= nshape; s++) {
 			printf "\n### %s, %s: %s\n\n", t, sdev[s], sdesc[s]
 			printf "| config | round | host load | outcome | write MB/s | write IOPS | verify-read MB/s | read IOPS | errors | verify | dynamic maps | buffer-full lines |\n"
@@ -249,7 +259,10 @@ report() {
 		printf "\n### %s: bounce memory over time (%s x %s x %s KiB on both disks for %s s, then idle; 100 ms samples)\n\n",
 			t, mi[1, "jobs"], mi[1, "iodepth"], mi[1, "bs_kb"], mi[1, "burst_s"]
 		printf "Held = static pool + transient pools + dynswiotlb pool, MiB; \"back\" = from the end of the burst\n"
-		printf "until the pool is down to its reserve (reserve_high_kb of both disks), target shrink_delay_ms + 1 s.\n\n"
+		printf "until the pool is down to its reserve (reserve_high_kb of both disks), target shrink_delay_ms + 1 s.\n"
+		if ("lab" in pool)
+			printf "lab: its static pool counts the pools the kernel added (and keeps), also those of the fio jobs before.\n"
+		printf "\n"
 		printf "| series | round | held before | peak sampled | held after | pool hiwater | live hiwater | burst MB/s | MemFree before / min / after | back to the reserve |\n"
 		printf "|---|---|---|---|---|---|---|---|---|---|\n"
 		for (j = 1; j <= m; j++) {
@@ -259,6 +272,11 @@ report() {
 				k = back(j); lim = mi[j, "shrink_delay_ms"] + 1000
 				r = k < 0 ? "not within the idle time" : k ? k " ms" : "0 ms (there as the burst ended)"
 				r = r " (" mi[j, "reserve_high_kb"] " KiB; limit " lim " ms): " (k >= 0 && k <= lim ? "MET" : "MISSED")
+			}
+			if (mi[j, "series"] == "lab") {	# added pools stay: back to where it was before the burst at best
+				k = back(j)
+				r = "to the level before the burst: " (k < 0 ? "not within the idle time" : k ? k " ms" : "there as the burst ended")
+				r = r "; " mb(last[b] - boot[mi[j, "series"]]) " MiB of added pools kept"
 			}
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n",
 				mi[j, "series"], mi[j, "round"], mb(first[b]), mb(peak[b]), mb(last[b]),

@@ -6,7 +6,10 @@
 #               t0=1.0; t1=9.2; ttl='6.1: ...'" bench/mem.gp
 # Columns are found by name in the CSV header: series, round, t_ms,
 # bounce_kb (static slabs + transient slabs + dynswiotlb's pool), inuse_kb
-# (static slabs used + dynswiotlb's live bytes), memfree_kb.
+# (static and transient slabs used + dynswiotlb's live bytes), memfree_kb.
+# For the lab kernel (CONFIG_SWIOTLB_DYNAMIC) the static slabs count the
+# pools it added, which it keeps: its line does not come back down to the
+# boot pool.
 
 set datafile separator ','
 set datafile columnheaders
