@@ -36,12 +36,7 @@ ms=${DSW_BENCH_MS:-1000}
 timeout=${DSW_TIMEOUT:-3000}
 start=$(date +%s)
 
-[ "$(id -u)" = 0 ] || dsw_die "lab-bench.sh needs root (chroot, mount)"
-"$DSW_TOP/selftests/qemu/setup-host.sh" || exit 1
-mkdir -p "$DSW_RESULTS/lab"
-"$bench/lab-kernel.sh" >"$DSW_RESULTS/lab/lab-kernel.log" 2>&1 ||
-	{ tail -n 20 "$DSW_RESULTS/lab/lab-kernel.log"; dsw_die "lab-bench: no lab kernel"; }
-lab_find
+lab_ready lab-bench.sh
 
 # The build copy lives in the lab cache: lab-kernel.sh --module sees only
 # the module's directory and the cache, and the Kbuild reaches ../../include.
@@ -64,82 +59,35 @@ probes=$(grep -o -- '-DDSW_T_[A-Z_]*' "$mdir/.dynswiotlb_bench.o.cmd" | sed 's/^
 
 dsw_log "lab-bench: initramfs"
 root="$work/root"
-lab_root "$root" "$out/dynswiotlb_bench.ko"
-cp "$DSW_TOP/selftests/qemu/init.sh" "$root/init"
-chmod 755 "$root/init"
-make -s -C "$DSW_TOP/selftests" install INSTALL_PATH="$root/selftests" >/dev/null ||
-	dsw_die "lab-bench: make -C selftests install failed"
+lab_root --selftests "$root" "$out/dynswiotlb_bench.ko"
 initrd="$out/bench-map.initrd.cpio.gz"
 lab_pack "$root" "$initrd"
 
-# As boot.sh's command line for run.sh's map boot, but swiotlb=64.
+# As boot.sh's command line for run.sh's map boot, but a small pool.
 name="bench-map"
-console="$out/$name.console"
-markers="$out/$name.markers"
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-64} dsw.timeout=$timeout dsw.bench=kernel"
 append+=" dsw.bench_ms=$ms ${DSW_APPEND:-}"
-# boot: one boot, and a second if the kernel died before /init (never ran
-# the benchmark; boot.sh does the same: under TCG an early oops has been
-# seen once in many boots). Sets qrc (QEMU's status) and retried.
-retried=
-boot() {
-	local try
-
-	for try in 1 2; do
-		qrc=0
-		DSW_MEM=6G DSW_SMP=4 lab_qemu "$name" "$initrd" "$append" $((timeout + 120)) ||
-			qrc=$?
-		grep -q '^DSW-BOOTED' "$markers" 2>/dev/null && return
-		[ $try = 2 ] && return
-		cp "$console" "$console.first-attempt" 2>/dev/null
-		retried="first boot died before /init (console: $console.first-attempt); booted again"
-	done
-}
 dsw_log "lab-bench: booting $krel ($ms ms per measurement, watchdog $timeout s)"
 t0=$(date +%s)
-boot
+DSW_MEM=6G DSW_SMP=4 lab_boot "$name" "$initrd" "$append" $((timeout + 120))
 t1=$(date +%s)
 
-grep -v '^DSW-' "$markers" >"$out/$name.ktap" 2>/dev/null
+grep -v '^DSW-' "$out/$name.markers" >"$out/$name.ktap" 2>/dev/null
 grep '^BENCH' "$out/$name.ktap" >"$out/$name.raw"
-
-# Judged as boot.sh judges a boot, and bench.sh must have finished.
-problems=()
-case $qrc in
-0) ;;
-124|137) problems+=("host timeout: QEMU killed after $((timeout + 120)) s") ;;
-*) problems+=("QEMU exited $qrc: $(head -c 300 "$out/$name.qemu")") ;;
-esac
-for m in DSW-BOOTED DSW-DONE DSW-POWEROFF BENCH-DONE; do
-	grep -q "^$m" "$markers" 2>/dev/null || problems+=("no $m marker")
-done
-w=$(grep -m1 '^DSW-WATCHDOG' "$markers" 2>/dev/null) && problems+=("guest watchdog fired: $w")
-bad=$(lab_console_bad "$console")
-[ -n "$bad" ] && problems+=("console: $(echo "$bad" | tr '\n' '|')")
+lab_judge "$name" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF BENCH-DONE
 
 # slabs WHEN: io_tlb_nslabs of the BENCH-INFO swiotlb=WHEN line.
 slabs() {
 	tr -d '\r' <"$out/$name.raw" | sed -n "s/^BENCH-INFO swiotlb=$1 io_tlb_nslabs=\([0-9]*\).*/\1/p"
 }
 {
-	echo "# lab kernel $krel ($image), console: $console"
+	lab_boot_info "$name"
 	echo "# dynswiotlb_bench.ko: W=1 clean; Kbuild probes: ${probes:-none}"
-	echo "# qemu: $(cat "$out/$name.cmdline")"
-	[ -n "$retried" ] && echo "# $retried"
-	tr -d '\r' <"$console" | sed -n 's/^.*\] \(software IO TLB: .*\)/# boot: \1/p'
 	tr -d '\r' <"$out/$name.raw" | grep -E '^BENCH-(INFO swiotlb=|ERR)' | sed 's/^/# /'
 	echo "# the pool: $(slabs before) slabs at boot, $(slabs after-map) after the map" \
 		"matrix, $(slabs after) after the lookup series (2 KiB each)"
-	echo "# console: $(grep -c 'swiotlb buffer is full' "$console") 'swiotlb buffer is full'," \
-		"$(grep -c 'Failed to allocate new pool' "$console") 'Failed to allocate new pool'"
 	echo "# $(grep -c '^BENCH ' "$out/$name.raw") measurements; boot $((t1 - t0)) s, all $(($(date +%s) - start)) s"
-	if [ ${#problems[@]} -gt 0 ]; then
-		echo "not ok - boot lab $name"
-		printf '# %s\n' "${problems[@]}"
-		tail -n 25 "$console" 2>/dev/null | sed 's/^/# console: /'
-	else
-		echo "ok - boot lab $name: clean run and poweroff"
-	fi
+	lab_verdict "$name"
 } | tee "$out/$name.judge"
 [ ${#problems[@]} -eq 0 ]
