@@ -663,7 +663,10 @@ static void dsw_bounce_work(struct work_struct *work)
 			break;
 		spin_lock_irqsave(&shim->lock, flags);
 		dsw_chunk_add(shim, c);
-		grow = dsw_usable_free(shim, limit) < high;
+		/* a mask changed meanwhile must not make this loop endless */
+		limit = dsw_dma_limit(shim->dev);
+		grow = !dsw_chunk_beyond(c, limit) &&
+		       dsw_usable_free(shim, limit) < high;
 		spin_unlock_irqrestore(&shim->lock, flags);
 	}
 
