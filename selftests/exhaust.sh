@@ -20,14 +20,7 @@ dsw_unload
 nslabs=$(cat /sys/kernel/debug/swiotlb/io_tlb_nslabs 2>/dev/null)
 ktap_info "static pool: ${nslabs:-no} slabs of 2 KiB"
 
-if ! modprobe dynswiotlb devices="$DSW_VIRTIO_BDF,$DSW_NVME_BDF"; then
-	ktap_fail "load with both disks selected"
-	ktap_end
-fi
-ktap_ok "load with both disks selected"
-ktap_check "drivers load after the module" dsw_load_drivers
-ktap_check "virtio-blk disk appears" dsw_wait_dev /dev/vda
-ktap_check "NVMe disk appears" dsw_wait_dev /dev/nvme0n1
+dsw_attach_disks
 ktap_check "both attached before their drivers probed" sh -c \
 	"grep -qx '$DSW_VIRTIO_BDF attached' $DSW_DEBUGFS/devices &&
 	 grep -qx '$DSW_NVME_BDF attached' $DSW_DEBUGFS/devices"

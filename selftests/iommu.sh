@@ -20,16 +20,11 @@ fi
 ktap_ok "an IOMMU is active: $(ls /sys/class/iommu | tr '\n' ' ')"
 
 for bdf in "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF"; do
-	dsw_mark
-	out=$(modprobe dynswiotlb devices="$bdf" 2>&1)
-	rc=$?
-	lines=$(dsw_log_since | grep 'dynswiotlb: ' | grep -vc 'taints kernel\|verification failed')
-	if [ $rc -ne 0 ] && ! dsw_loaded && echo "$out" | grep -q 'not supported' &&
-			[ "$lines" = 1 ] && dsw_log_since | grep -q "dynswiotlb: $bdf: refused: .*IOMMU"; then
-		ktap_ok "devices=$bdf refused at load: $(dsw_log_since | grep 'refused:' | sed 's/^\[[^]]*\] //' | cut -c1-100)"
+	if line=$(dsw_load_refused 'not supported' "dynswiotlb: $bdf: refused: .*IOMMU" \
+			devices="$bdf"); then
+		ktap_ok "devices=$bdf refused at load: $(echo "$line" | cut -c1-100)"
 	else
-		ktap_fail "devices=$bdf refused at load" "rc=$rc $out $(dsw_log_since)"
-		dsw_unload
+		ktap_fail "devices=$bdf refused at load" "$line"
 	fi
 done
 

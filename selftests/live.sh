@@ -71,14 +71,7 @@ storm_run() {
 
 ktap_begin
 dsw_unload
-if ! modprobe dynswiotlb devices="$DSW_VIRTIO_BDF,$DSW_NVME_BDF"; then
-	ktap_fail "load with both disks selected"
-	ktap_end
-fi
-ktap_ok "load with both disks selected"
-ktap_check "drivers load after the module" dsw_load_drivers
-ktap_check "virtio-blk disk appears" dsw_wait_dev /dev/vda
-ktap_check "NVMe disk appears" dsw_wait_dev /dev/nvme0n1
+dsw_attach_disks
 
 head -c $((MIB * 1048576)) /dev/urandom >/tmp/pattern
 : >$LOG

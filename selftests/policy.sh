@@ -28,17 +28,12 @@ for args in "chunk_kb=100|not a power of two" "mode=sometimes|unknown word" \
 		"max_total_kb=lots|max_total_kb" "shrink_delay_ms=-5|not a decimal" \
 		"max_kb=16777217|out of range" \
 		"reserve_high_kb=512 reserve_low_kb=1024|reserve_low_kb above"; do
-	dsw_mark
-	out=$(modprobe dynswiotlb devices=$TDEV ${args%%|*} 2>&1)
-	rc=$?
-	# (the first load of a boot adds the kernel's taint lines)
-	ours=$(dsw_log_since | grep 'dynswiotlb: ' | grep -vc 'taint')
-	if [ $rc -ne 0 ] && ! dsw_loaded && echo "$out" | grep -q 'Invalid argument' &&
-			[ "$ours" = 1 ] && dsw_log_since | grep -q "dynswiotlb: .*${args#*|}"; then
-		ktap_ok "load with ${args%%|*}: EINVAL, one line: $(dsw_log_since | grep 'dynswiotlb: ' | grep -v taint | sed 's/^\[[^]]*\] //' | cut -c1-70)"
+	# shellcheck disable=SC2086 # the parameters are words
+	if line=$(dsw_load_refused 'Invalid argument' "dynswiotlb: .*${args#*|}" \
+			devices=$TDEV ${args%%|*}); then
+		ktap_ok "load with ${args%%|*}: EINVAL, one line: $(echo "$line" | cut -c1-70)"
 	else
-		ktap_fail "load with ${args%%|*}: EINVAL, one line" "rc=$rc $out $(dsw_log_since)"
-		dsw_unload
+		ktap_fail "load with ${args%%|*}: EINVAL, one line" "$line"
 	fi
 done
 # The knobs are checked together once all are parsed: order does not matter.

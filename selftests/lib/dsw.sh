@@ -142,3 +142,41 @@ dsw_probe() {
 dsw_write() {
 	echo -n "$2" 2>&1 >"$1"
 }
+
+# dsw_attach_disks: load the module with both disks selected, then their
+# drivers, and wait for the disks (KTAP results; ends the test if the load
+# fails).
+dsw_attach_disks() {
+	if ! modprobe dynswiotlb devices="$DSW_VIRTIO_BDF,$DSW_NVME_BDF"; then
+		ktap_fail "load with both disks selected"
+		ktap_end
+	fi
+	ktap_ok "load with both disks selected"
+	ktap_check "drivers load after the module" dsw_load_drivers
+	ktap_check "virtio-blk disk appears" dsw_wait_dev /dev/vda
+	ktap_check "NVMe disk appears" dsw_wait_dev /dev/nvme0n1
+}
+
+# dsw_load_refused ERRTEXT LOGRE ARG...: modprobe dynswiotlb ARG... must
+# fail with ERRTEXT (e.g. "Invalid argument"), leave the module unloaded
+# and log exactly one line of its own (the kernel's taint lines of a
+# boot's first load aside) matching LOGRE. Prints that line (or, on
+# failure, what happened, after unloading).
+dsw_load_refused() {
+	_err=$1
+	_re=$2
+	shift 2
+	dsw_mark
+	_out=$(modprobe dynswiotlb "$@" 2>&1)
+	_rc=$?
+	_ours=$(dsw_log_since | grep 'dynswiotlb: ' | grep -v 'taint')
+	if [ $_rc -ne 0 ] && ! dsw_loaded && echo "$_out" | grep -q "$_err" &&
+			[ "$(echo "$_ours" | grep -c .)" = 1 ] &&
+			echo "$_ours" | grep -q "$_re"; then
+		echo "$_ours" | sed 's/^\[[^]]*\] //'
+		return 0
+	fi
+	echo "rc=$_rc $_out $(dsw_log_since)"
+	dsw_unload
+	return 1
+}
