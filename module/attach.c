@@ -21,9 +21,15 @@
  * and at unload for devices without a driver.
  *
  * The module cannot vanish under a device: while a driver is bound to an
- * attached device (or left dynamic buffers mapped after unbinding) the
- * module holds a reference to itself ("pinned"), so unloading fails with
- * EBUSY until the device is detached or its driver unbound.
+ * attached device the module holds a reference to itself ("pinned"), and
+ * so does every device with live dynamic buffers (bounce.c), so unloading
+ * fails with EBUSY until the device is detached or its driver unbound and
+ * its buffers unmapped.  Removing the ops waits for every CPU that may
+ * still be calling them (dsw_shim_uninstall()), whoever the caller is.
+ *
+ * Loading never fails once a device is attached: every shim the load
+ * needs is created first (dsw_prepare()), and only then are they all
+ * installed, which cannot fail.  Until then the notifiers install nothing.
  *
  * Locking: dsw_devs_lock protects the registry list and every field of its
  * entries but the name.  The driver core calls the bus notifiers with
@@ -61,6 +67,8 @@ static DEFINE_MUTEX(dsw_devs_lock);
 static DEFINE_MUTEX(dsw_admin_lock);
 /* Set once unloading starts: no more installs. */
 static bool dsw_exiting;
+/* Set until the load has created every shim it needs: no installs yet. */
+static bool dsw_loading = true;
 
 static struct dsw_dev *dsw_find_name(const char *name)
 {
@@ -101,31 +109,54 @@ static int dsw_check_device(struct device *dev)
 	return dsw_shim_can_attach(dev);
 }
 
-/* Install our ops on @dd's device.  Device lock and registry lock held. */
+/* A shim for @dev with its sysfs directory, or an ERR_PTR(). */
+static struct dsw_shim *dsw_shim_new(struct device *dev)
+{
+	struct dsw_shim *shim;
+	int ret;
+
+	shim = dsw_shim_create(dev);
+	if (IS_ERR(shim))
+		return shim;
+	ret = dsw_policy_sysfs_add(shim, dsw_sysfs_devices());
+	if (ret) {
+		dsw_shim_destroy(shim);
+		return ERR_PTR(ret);
+	}
+	return shim;
+}
+
+static void dsw_shim_free_unused(struct dsw_shim *shim)
+{
+	dsw_policy_sysfs_remove(shim);
+	dsw_shim_destroy(shim);
+}
+
+/*
+ * Install our ops on @dd's device, with the shim made for it beforehand
+ * (dsw_prepare()) or a new one.  Device lock and registry lock held.
+ */
 static int dsw_install(struct dsw_dev *dd)
 {
 	struct device *dev = dd->dev;
-	struct dsw_shim *shim;
+	struct dsw_shim *shim = dd->prepared;
 	int ret;
 
 	lockdep_assert_held(&dsw_devs_lock);
 	if (dd->shim)
 		return 0;
+	dd->prepared = NULL;
 	ret = dsw_check_device(dev);
 	if (ret)
 		goto refused;
-	shim = dsw_shim_create(dev);
+	if (!shim)
+		shim = dsw_shim_new(dev);
 	if (IS_ERR(shim)) {
 		ret = PTR_ERR(shim);
+		shim = NULL;
 		goto refused;
 	}
-	ret = dsw_policy_sysfs_add(shim, dsw_sysfs_devices());
-	if (ret) {
-		dsw_shim_destroy(shim);
-		goto refused;
-	}
-	set_dma_ops(dev, &shim->ops);
-	dsw_clear_skip_sync(dev);
+	dsw_shim_install(shim);
 	dd->shim = shim;
 	dd->state = DSW_DEV_ATTACHED;
 	dd->error = 0;
@@ -136,46 +167,51 @@ static int dsw_install(struct dsw_dev *dd)
 	return 0;
 
 refused:
+	if (shim)
+		dsw_shim_free_unused(shim);
 	dd->state = DSW_DEV_REFUSED;
 	dd->error = ret;
 	return ret;
 }
 
-static void dsw_unpin(struct dsw_dev *dd, bool force);
+static void dsw_unpin(struct dsw_dev *dd);
 
 /*
- * Give the device its original (dma-direct) ops back and drop the pin.
- * Registry lock held (and device lock, but for a removed device); no
- * driver may be using the device.
+ * Give the device its original (dma-direct) ops back, free the shim and
+ * drop the pin.  Registry lock held (and device lock, but for a removed
+ * device); no driver may be bound.  Without @force, -EBUSY while dynamic
+ * buffers stay mapped (by whoever maps through a driverless device).
  */
-static void dsw_uninstall(struct dsw_dev *dd)
+static int dsw_uninstall(struct dsw_dev *dd, bool force)
 {
 	struct dsw_shim *shim = dd->shim;
+	int ret;
 
 	lockdep_assert_held(&dsw_devs_lock);
 	if (!shim)
-		return;
-	set_dma_ops(dd->dev, NULL);
+		return 0;
+	ret = dsw_shim_uninstall(shim, force);
+	if (ret) {
+		pr_err("%s: detach refused: %lu dynamic buffers are mapped\n",
+		       dd->name, dsw_bounce_busy(shim));
+		return ret;
+	}
 	dsw_policy_sysfs_remove(shim);
 	dsw_debugfs_remove_dev(dd->debugfs);
 	dd->debugfs = NULL;
 	dd->shim = NULL;
 	dd->state = DSW_DEV_PRESENT;
-	dsw_shim_destroy(shim);
-	dsw_unpin(dd, true);
+	dsw_shim_retire(shim);
+	dsw_unpin(dd);
 	pr_info("%s: detached\n", dd->name);
+	return 0;
 }
 
-static void dsw_unpin(struct dsw_dev *dd, bool force)
+static void dsw_unpin(struct dsw_dev *dd)
 {
 	lockdep_assert_held(&dsw_devs_lock);
 	if (!dd->pinned)
 		return;
-	if (!force && dd->shim && READ_ONCE(dd->shim->nr_live)) {
-		pr_warn("%s: driver unbound with %lu dynamic buffers still mapped; the module stays loaded\n",
-			dd->name, READ_ONCE(dd->shim->nr_live));
-		return;
-	}
 	dd->pinned = false;
 	module_put(THIS_MODULE);
 }
@@ -187,11 +223,11 @@ static void dsw_driver_binding(struct device *dev)
 
 	mutex_lock(&dsw_devs_lock);
 	dd = dsw_find_dev(dev);
-	if (!dd)
+	if (!dd || dsw_loading)	/* the load attaches it (rebinding) */
 		goto out;
 	if (dsw_exiting || !try_module_get(THIS_MODULE)) {
 		/* Unloading: let the driver use the kernel's own ops. */
-		dsw_uninstall(dd);
+		dsw_uninstall(dd, true);
 		goto out;
 	}
 	if (dsw_install(dd) || dd->pinned)
@@ -209,8 +245,11 @@ static void dsw_driver_gone(struct device *dev)
 
 	mutex_lock(&dsw_devs_lock);
 	dd = dsw_find_dev(dev);
+	if (dd && dd->shim && dsw_bounce_busy(dd->shim))
+		pr_warn("%s: driver unbound with %lu dynamic buffers still mapped\n",
+			dd->name, dsw_bounce_busy(dd->shim));
 	if (dd)
-		dsw_unpin(dd, false);
+		dsw_unpin(dd);
 	mutex_unlock(&dsw_devs_lock);
 }
 
@@ -248,7 +287,11 @@ static struct device *dsw_device_removed(struct device *dev)
 	dd = dsw_find_dev(dev);
 	if (dd) {
 		/* No driver, and the device cannot do DMA any more. */
-		dsw_uninstall(dd);
+		dsw_uninstall(dd, true);
+		if (dd->prepared) {
+			dsw_shim_free_unused(dd->prepared);
+			dd->prepared = NULL;
+		}
 		put = dd->dev;
 		dd->dev = NULL;
 		dd->state = DSW_DEV_PENDING;
@@ -356,9 +399,9 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 	int ret = 0;
 
 	mutex_lock(&dsw_devs_lock);
-	if (dd->shim && READ_ONCE(dd->shim->nr_live)) {
+	if (dd->shim && dsw_bounce_busy(dd->shim)) {
 		pr_err("%s: detach refused: %lu dynamic buffers are mapped\n",
-		       dd->name, READ_ONCE(dd->shim->nr_live));
+		       dd->name, dsw_bounce_busy(dd->shim));
 		ret = -EBUSY;
 	}
 	mutex_unlock(&dsw_devs_lock);
@@ -373,14 +416,16 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 
 	device_lock(dev);
 	mutex_lock(&dsw_devs_lock);
-	if (dd->shim && READ_ONCE(dd->shim->nr_live)) {
-		pr_err("%s: detach refused: the driver left %lu dynamic buffers mapped\n",
-		       dd->name, READ_ONCE(dd->shim->nr_live));
+	if (dev->driver) {
+		/* bound again meanwhile (a manual bind): keep the ops */
+		pr_err("%s: detach refused: a driver was bound meanwhile\n",
+		       dd->name);
 		ret = -EBUSY;
 	} else {
-		dsw_uninstall(dd);
-		list_del(&dd->node);
+		ret = dsw_uninstall(dd, false);
 	}
+	if (!ret)
+		list_del(&dd->node);
 	mutex_unlock(&dsw_devs_lock);
 	device_unlock(dev);
 	if (bound && device_attach(dev) < 0)
@@ -523,7 +568,7 @@ int dsw_detach_name(const char *name)
 	return dsw_admin(dsw_do_detach_name, name);
 }
 
-/* Empty the registry; only when no notifier can run. */
+/* Empty the registry; only when no notifier can run and none installed. */
 static void dsw_free_devs(void)
 {
 	struct dsw_dev *dd, *tmp;
@@ -534,9 +579,44 @@ static void dsw_free_devs(void)
 	mutex_unlock(&dsw_devs_lock);
 	list_for_each_entry_safe(dd, tmp, &list, node) {
 		list_del(&dd->node);
+		WARN_ON_ONCE(dd->shim);
+		if (dd->prepared)
+			dsw_shim_free_unused(dd->prepared);
 		put_device(dd->dev);
 		kfree(dd);
 	}
+}
+
+/*
+ * Create the shim of every device found, so that attaching them cannot
+ * fail.  Nothing is installed yet.
+ */
+static int __init dsw_prepare(void)
+{
+	struct dsw_shim *shim;
+	struct dsw_dev *dd;
+	struct device *dev;
+
+	list_for_each_entry(dd, &dsw_devs, node) {
+		mutex_lock(&dsw_devs_lock);
+		dev = get_device(dd->dev);
+		mutex_unlock(&dsw_devs_lock);
+		if (!dev)
+			continue;
+		shim = dsw_shim_new(dev);
+		put_device(dev);
+		if (IS_ERR(shim)) {
+			pr_err("%s: cannot attach: %pe\n", dd->name, shim);
+			return PTR_ERR(shim);
+		}
+		mutex_lock(&dsw_devs_lock);
+		if (dd->dev == dev)
+			dd->prepared = shim;
+		else	/* removed meanwhile: made anew when it reappears */
+			dsw_shim_free_unused(shim);
+		mutex_unlock(&dsw_devs_lock);
+	}
+	return 0;
 }
 
 /* Detach every device that has no driver; at unload or failed load. */
@@ -565,10 +645,11 @@ static void dsw_detach_all(void)
 		mutex_lock(&dsw_devs_lock);
 		/*
 		 * A bound driver pins the module, so unload cannot get here
-		 * with one; ops pointing into a freed module would be worse.
+		 * with one (nor a failed load: it installs nothing).  Live
+		 * buffers pin it too; ones mapped since are dropped.
 		 */
 		WARN_ON_ONCE(dev->driver);
-		dsw_uninstall(dd);
+		dsw_uninstall(dd, true);
 		mutex_unlock(&dsw_devs_lock);
 		device_unlock(dev);
 		put_device(dev);
@@ -581,14 +662,16 @@ static void dsw_detach_all(void)
  * Creates one entry per name in devices=, registers the bus notifiers, looks
  * every name up and attaches the devices found.  Names that do not exist
  * stay pending; that is not an error.  A device that exists but cannot be
- * attached fails the load, with nothing attached.
+ * attached, or whose shim cannot be made, fails the load, with nothing
+ * attached; once the first device is attached, nothing fails it.
  *
+ * Context: the last step of the load that can fail.
  * Return: 0, or a negative errno (nothing is left registered then).
  */
 int __init dsw_attach_init(void)
 {
 	unsigned int i, nr = dsw_params_nr_devices();
-	struct dsw_dev *dd, *tmp;
+	struct dsw_dev *dd;
 	struct device *dev;
 	int ret;
 
@@ -635,27 +718,31 @@ int __init dsw_attach_init(void)
 		put_device(dev);
 	}
 
+	ret = dsw_prepare();
+	if (ret) {
+		i = ARRAY_SIZE(dsw_buses);
+		goto err_unregister;
+	}
+
+	/*
+	 * From here on nothing fails the load: a device that cannot be
+	 * attached now (it appeared meanwhile and its shim cannot be made)
+	 * is refused on its own, as at run time.
+	 */
+	mutex_lock(&dsw_devs_lock);
+	dsw_loading = false;
+	mutex_unlock(&dsw_devs_lock);
 	list_for_each_entry(dd, &dsw_devs, node) {
 		mutex_lock(&dsw_devs_lock);
 		dev = get_device(dd->dev);	/* may go away meanwhile */
 		mutex_unlock(&dsw_devs_lock);
 		if (!dev)
 			continue;
-		ret = dsw_attach_present(dd, dev);
+		dsw_attach_present(dd, dev);
 		put_device(dev);
-		if (ret)
-			goto err_detach;
 	}
 	return 0;
 
-err_detach:
-	list_for_each_entry_safe(dd, tmp, &dsw_devs, node) {
-		if (dd->shim && !dsw_detach_present(dd, dd->dev)) {
-			put_device(dd->dev);
-			kfree(dd);
-		}
-	}
-	i = ARRAY_SIZE(dsw_buses);
 err_unregister:
 	dsw_unregister_notifiers(i);
 err_free:

@@ -24,8 +24,9 @@ enum dsw_dev_state {
  * @state: where the device is in its life cycle
  * @error: why it was refused (negative errno), in DSW_DEV_REFUSED
  * @shim: the installed shim, in DSW_DEV_ATTACHED
+ * @prepared: while loading, the shim made for the device, not installed yet
  * @pinned: the module holds a reference to itself for this device: a driver
- *	is bound to it (or left dynamic buffers mapped), so our ops must stay
+ *	is bound to it, so our ops must stay
  * @debugfs: the device's debugfs directory while attached
  *
  * @node and @name do not change while the entry is in the registry; the
@@ -38,6 +39,7 @@ struct dsw_dev {
 	enum dsw_dev_state state;
 	int error;
 	struct dsw_shim *shim;
+	struct dsw_shim *prepared;
 	bool pinned;
 	struct dentry *debugfs;
 };

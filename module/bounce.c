@@ -37,6 +37,7 @@
 #include <linux/log2.h>
 #include <linux/mempool.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/rbtree.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
@@ -146,10 +147,10 @@ static bool dsw_commit(struct dsw_shim *shim, size_t size)
 	unsigned long max = (unsigned long)READ_ONCE(shim->policy.max_kb) << 10;
 	unsigned long tot = (unsigned long)READ_ONCE(dsw_max_total_kb) << 10;
 
-	if (max && atomic_long_add_return(size, &shim->committed) > max)
+	if (max && atomic_long_add_return(size, &shim->bounce.committed) > max)
 		goto undo_dev;
 	if (!max)
-		atomic_long_add(size, &shim->committed);
+		atomic_long_add(size, &shim->bounce.committed);
 	if (tot && atomic_long_add_return(size, &dsw_total_bytes) > tot)
 		goto undo_total;
 	if (!tot)
@@ -159,30 +160,41 @@ static bool dsw_commit(struct dsw_shim *shim, size_t size)
 undo_total:
 	atomic_long_sub(size, &dsw_total_bytes);
 undo_dev:
-	atomic_long_sub(size, &shim->committed);
+	atomic_long_sub(size, &shim->bounce.committed);
 	return false;
 }
 
 static void dsw_uncommit(struct dsw_shim *shim, size_t size)
 {
 	atomic_long_sub(size, &dsw_total_bytes);
-	atomic_long_sub(size, &shim->committed);
+	atomic_long_sub(size, &shim->bounce.committed);
 }
 
 /**
  * dsw_bounce_max_mapping() - the largest mapping the dynamic path takes
  * @shim: the device's shim
  *
- * One chunk of the largest order the page allocator hands out, less the
- * room alignment may cost.
+ * One chunk of the largest order the page allocator hands out, and no
+ * larger than the device's and the global cap allow, less the room
+ * alignment may cost: a mapping no larger than this can always be served
+ * once memory is free (see dsw_bounce_map()).
  *
  * Return: a size in bytes.
  */
 size_t dsw_bounce_max_mapping(struct dsw_shim *shim)
 {
 	size_t max = PAGE_SIZE << DSW_MAX_PAGE_ORDER;
+	size_t cap = (size_t)READ_ONCE(shim->policy.max_kb) << 10;
+	size_t tot = (size_t)READ_ONCE(dsw_max_total_kb) << 10;
 	unsigned int mask = dma_get_min_align_mask(shim->dev);
 
+	/* A chunk larger than a cap could never be had: never advertise it. */
+	if (cap)
+		max = min(max, rounddown_pow_of_two(cap));
+	if (tot)
+		max = min(max, rounddown_pow_of_two(tot));
+	if (max <= PAGE_SIZE)
+		return 0;
 	return max - max_t(size_t, mask + 1UL, PAGE_SIZE);
 }
 
@@ -206,9 +218,9 @@ static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
 					 gfp_t gfp)
 {
 	struct device *dev = shim->dev;
-	struct device *bsh = &shim->bshadow;
+	struct device *bsh = shim->bshadow;
 	unsigned int nslots = size >> DSW_SLOT_SHIFT;
-	unsigned int inject = READ_ONCE(shim->inject);
+	unsigned int inject = READ_ONCE(shim->bounce.inject);
 	struct dsw_chunk *c;
 
 	if (inject == DSW_INJECT_EVERY ||
@@ -229,6 +241,10 @@ static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
 	 */
 	WRITE_ONCE(bsh->coherent_dma_mask, *dev->dma_mask);
 	WRITE_ONCE(bsh->bus_dma_limit, dev->bus_dma_limit);
+	/* Costly orders may compact when sleeping, but must not OOM-kill. */
+	if (gfpflags_allow_blocking(gfp) &&
+	    get_order(size) > PAGE_ALLOC_COSTLY_ORDER)
+		gfp |= __GFP_RETRY_MAYFAIL;
 	c->page = dma_alloc_pages(bsh, size, &c->dma, DMA_BIDIRECTIONAL,
 				  gfp | __GFP_NOWARN);
 	if (!c->page) {
@@ -247,7 +263,7 @@ static struct dsw_chunk *dsw_chunk_alloc(struct dsw_shim *shim, size_t size,
 /* Process context only: giving back decrypted memory may sleep. */
 static void dsw_chunk_free(struct dsw_shim *shim, struct dsw_chunk *c)
 {
-	dma_free_pages(&shim->bshadow, c->size, c->page, c->dma,
+	dma_free_pages(shim->bshadow, c->size, c->page, c->dma,
 		       DMA_BIDIRECTIONAL);
 	dsw_uncommit(shim, c->size);
 	kfree(c);
@@ -255,13 +271,13 @@ static void dsw_chunk_free(struct dsw_shim *shim, struct dsw_chunk *c)
 
 static void dsw_chunk_add(struct dsw_shim *shim, struct dsw_chunk *c)
 {
-	lockdep_assert_held(&shim->lock);
-	list_add_tail(&c->node, &shim->chunks);
-	shim->pool_bytes += c->size;
-	shim->free_bytes += c->size;
-	shim->chunk_allocs++;
-	shim->pool_hiwater = max(shim->pool_hiwater, shim->pool_bytes);
-	trace_dsw_grow(shim->dev, c->size, shim->pool_bytes);
+	lockdep_assert_held(&shim->bounce.lock);
+	list_add_tail(&c->node, &shim->bounce.chunks);
+	shim->bounce.n.pool_bytes += c->size;
+	shim->bounce.n.free_bytes += c->size;
+	shim->bounce.n.chunk_allocs++;
+	shim->bounce.n.pool_hiwater = max(shim->bounce.n.pool_hiwater, shim->bounce.n.pool_bytes);
+	trace_dsw_grow(shim->dev, c->size, shim->bounce.n.pool_bytes);
 }
 
 /*
@@ -303,8 +319,8 @@ static bool dsw_slots_take(struct dsw_shim *shim, struct dsw_buf *b,
 	struct dsw_chunk *c;
 	long slot;
 
-	lockdep_assert_held(&shim->lock);
-	list_for_each_entry(c, &shim->chunks, node) {
+	lockdep_assert_held(&shim->bounce.lock);
+	list_for_each_entry(c, &shim->bounce.chunks, node) {
 		if (only && c != only)
 			continue;
 		/*
@@ -318,7 +334,7 @@ static bool dsw_slots_take(struct dsw_shim *shim, struct dsw_buf *b,
 			continue;
 		bitmap_set(c->map, slot, nslots);
 		c->nfree -= nslots;
-		shim->free_bytes -= (size_t)nslots << DSW_SLOT_SHIFT;
+		shim->bounce.n.free_bytes -= (size_t)nslots << DSW_SLOT_SHIFT;
 		b->chunk = c;
 		b->slot = slot;
 		b->nslots = nslots;
@@ -331,19 +347,19 @@ static void dsw_slots_put(struct dsw_shim *shim, struct dsw_buf *b)
 {
 	struct dsw_chunk *c = b->chunk;
 
-	lockdep_assert_held(&shim->lock);
+	lockdep_assert_held(&shim->bounce.lock);
 	bitmap_clear(c->map, b->slot, b->nslots);
 	c->nfree += b->nslots;
-	shim->free_bytes += (size_t)b->nslots << DSW_SLOT_SHIFT;
+	shim->bounce.n.free_bytes += (size_t)b->nslots << DSW_SLOT_SHIFT;
 	if (c->nfree == c->nslots)
 		c->idle_since = jiffies;
 }
 
 static void dsw_tree_insert(struct dsw_shim *shim, struct dsw_buf *b)
 {
-	struct rb_node **link = &shim->tree.rb_node, *parent = NULL;
+	struct rb_node **link = &shim->bounce.tree.rb_node, *parent = NULL;
 
-	lockdep_assert_held(&shim->lock);
+	lockdep_assert_held(&shim->bounce.lock);
 	while (*link) {
 		parent = *link;
 		if (b->dma < rb_entry(parent, struct dsw_buf, rb)->dma)
@@ -352,16 +368,16 @@ static void dsw_tree_insert(struct dsw_shim *shim, struct dsw_buf *b)
 			link = &parent->rb_right;
 	}
 	rb_link_node(&b->rb, parent, link);
-	rb_insert_color(&b->rb, &shim->tree);
+	rb_insert_color(&b->rb, &shim->bounce.tree);
 }
 
 /* The live buffer holding DMA address @dma, if any. */
 static struct dsw_buf *dsw_tree_find(struct dsw_shim *shim, dma_addr_t dma)
 {
-	struct rb_node *n = shim->tree.rb_node;
+	struct rb_node *n = shim->bounce.tree.rb_node;
 	struct dsw_buf *b;
 
-	lockdep_assert_held(&shim->lock);
+	lockdep_assert_held(&shim->bounce.lock);
 	while (n) {
 		b = rb_entry(n, struct dsw_buf, rb);
 		if (dma < b->dma)
@@ -407,21 +423,109 @@ static void dsw_lat_account(struct dsw_shim *shim, u64 ns)
 /* Refill the reserve now. */
 static void dsw_kick_grow(struct dsw_shim *shim)
 {
-	mod_delayed_work(system_wq, &shim->work, 0);
+	mod_delayed_work(system_wq, &shim->bounce.work, 0);
 }
 
 /* Look for idle chunks later; an already pending run is not postponed. */
 static void dsw_kick_shrink(struct dsw_shim *shim)
 {
-	queue_delayed_work(system_wq, &shim->work, dsw_shrink_delay(shim));
+	queue_delayed_work(system_wq, &shim->bounce.work, dsw_shrink_delay(shim));
 }
 
 /**
- * dsw_policy_changed() - apply a changed policy (reserve, shrink delay)
+ * dsw_bounce_rebalance() - refill the reserve or give memory back now, as
+ *	the current policy and injection settings say
+ * @shim: the device's shim
+ *
+ * Context: any.
+ */
+void dsw_bounce_rebalance(struct dsw_shim *shim)
+{
+	dsw_kick_grow(shim);
+}
+
+/**
+ * dsw_bounce_busy() - how many dynamic buffers are mapped
+ * @shim: the device's shim
+ *
+ * Lockless.  A buffer mapped by a call that returned before this one
+ * started (in the sense of the DMA API: the caller got its address) is
+ * counted: the count is published with release semantics after the buffer
+ * is in the tree.
+ *
+ * Return: the number of live dynamic buffers.
+ */
+unsigned long dsw_bounce_busy(struct dsw_shim *shim)
+{
+	/* Pairs with the smp_store_release() in dsw_bounce_map(). */
+	return smp_load_acquire(&shim->bounce.n.nr_live);
+}
+
+/**
+ * dsw_bounce_snapshot() - copy a device's bounce counts consistently
+ * @shim: the device's shim
+ * @s: filled in
+ */
+void dsw_bounce_snapshot(struct dsw_shim *shim, struct dsw_bounce_snap *s)
+{
+	struct dsw_bounce *bn = &shim->bounce;
+	unsigned long flags;
+
+	spin_lock_irqsave(&bn->lock, flags);
+	*s = bn->n;
+	spin_unlock_irqrestore(&bn->lock, flags);
+}
+
+/**
+ * dsw_bounce_reset_hiwater() - restart the high-water marks from now
  * @shim: the device's shim
  */
-void dsw_policy_changed(struct dsw_shim *shim)
+void dsw_bounce_reset_hiwater(struct dsw_shim *shim)
 {
+	struct dsw_bounce *bn = &shim->bounce;
+	unsigned long flags;
+
+	spin_lock_irqsave(&bn->lock, flags);
+	bn->n.live_hiwater = bn->n.live_bytes;
+	bn->n.pool_hiwater = bn->n.pool_bytes;
+	spin_unlock_irqrestore(&bn->lock, flags);
+}
+
+/**
+ * dsw_bounce_inject() - the allocation failures injected now
+ * @shim: the device's shim
+ *
+ * Return: an enum dsw_inject.
+ */
+unsigned int dsw_bounce_inject(struct dsw_shim *shim)
+{
+	return READ_ONCE(shim->bounce.inject);
+}
+
+/**
+ * dsw_bounce_set_inject() - inject allocation failures (tests)
+ * @shim: the device's shim
+ * @val: an enum dsw_inject
+ *
+ * Return: the previous value.
+ */
+unsigned int dsw_bounce_set_inject(struct dsw_shim *shim, unsigned int val)
+{
+	unsigned int old = xchg(&shim->bounce.inject, val);
+
+	dsw_bounce_rebalance(shim);
+	return old;
+}
+
+/* Ask the work item for a chunk of @size bytes (a mapping found none). */
+static void dsw_want(struct dsw_shim *shim, size_t size)
+{
+	struct dsw_bounce *bn = &shim->bounce;
+	unsigned long flags;
+
+	spin_lock_irqsave(&bn->lock, flags);
+	bn->want_bytes = max(bn->want_bytes, size);
+	spin_unlock_irqrestore(&bn->lock, flags);
 	dsw_kick_grow(shim);
 }
 
@@ -472,13 +576,19 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 		return DMA_MAPPING_ERROR;
 	}
 
-	spin_lock_irqsave(&shim->lock, flags);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
 	ok = dsw_slots_take(shim, b, need, align, limit, boundary, NULL);
-	spin_unlock_irqrestore(&shim->lock, flags);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	if (!ok) {
-		/* Nothing free fits: grow now, without sleeping. */
-		c = dsw_chunk_alloc(shim, dsw_chunk_size_for(shim, need, align),
-				    GFP_NOWAIT);
+		/*
+		 * Nothing free fits: grow now, without sleeping.  If that
+		 * fails (a high order once memory is fragmented), the work
+		 * item allocates a chunk that size where it may sleep and
+		 * compact: the driver's retry finds it.
+		 */
+		size_t csize = dsw_chunk_size_for(shim, need, align);
+
+		c = dsw_chunk_alloc(shim, csize, GFP_NOWAIT);
 		if (IS_ERR(c)) {
 			mempool_free(b, dsw_buf_pool);
 			if (PTR_ERR(c) == -ENOSPC) {
@@ -487,14 +597,14 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 			} else {
 				this_cpu_inc(shim->stats->fail_nomem);
 				trace_dsw_fail(dev, size, "nomem");
-				dsw_kick_grow(shim);
+				dsw_want(shim, csize);
 			}
 			return DMA_MAPPING_ERROR;
 		}
-		spin_lock_irqsave(&shim->lock, flags);
+		spin_lock_irqsave(&shim->bounce.lock, flags);
 		dsw_chunk_add(shim, c);
 		ok = dsw_slots_take(shim, b, need, align, limit, boundary, c);
-		spin_unlock_irqrestore(&shim->lock, flags);
+		spin_unlock_irqrestore(&shim->bounce.lock, flags);
 		if (WARN_ON_ONCE(!ok)) {
 			mempool_free(b, dsw_buf_pool);
 			return DMA_MAPPING_ERROR;
@@ -511,13 +621,26 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	memcpy(b->vaddr, phys_to_virt(phys), size);
 	this_cpu_add(shim->stats->bytes_to_device, size);
 
-	spin_lock_irqsave(&shim->lock, flags);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
+	/*
+	 * The first live buffer pins the module: its unmap must find these
+	 * ops.  An unloading module takes no more (see dsw_shim_uninstall()).
+	 */
+	if (!shim->bounce.n.nr_live && !try_module_get(THIS_MODULE)) {
+		dsw_slots_put(shim, b);
+		spin_unlock_irqrestore(&shim->bounce.lock, flags);
+		mempool_free(b, dsw_buf_pool);
+		trace_dsw_fail(dev, size, "unloading");
+		return DMA_MAPPING_ERROR;
+	}
 	dsw_tree_insert(shim, b);
-	shim->nr_live++;
-	shim->live_bytes += size;
-	shim->live_hiwater = max(shim->live_hiwater, shim->live_bytes);
-	refill = shim->free_bytes < dsw_low_bytes(shim);
-	spin_unlock_irqrestore(&shim->lock, flags);
+	/* Pairs with dsw_bounce_busy(): the buffer is in the tree first. */
+	smp_store_release(&shim->bounce.n.nr_live, shim->bounce.n.nr_live + 1);
+	shim->bounce.n.live_bytes += size;
+	shim->bounce.n.live_hiwater = max(shim->bounce.n.live_hiwater,
+					shim->bounce.n.live_bytes);
+	refill = shim->bounce.n.free_bytes < dsw_low_bytes(shim);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	if (refill)
 		dsw_kick_grow(shim);
 	trace_dsw_map(dev, b->dma, size, dir);
@@ -557,32 +680,36 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 {
 	struct dsw_buf *b;
 	unsigned long flags;
-	bool idle = false;
+	bool idle = false, last;
 
-	spin_lock_irqsave(&shim->lock, flags);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
 	b = dsw_tree_find(shim, dma);
 	if (!b) {
-		spin_unlock_irqrestore(&shim->lock, flags);
+		spin_unlock_irqrestore(&shim->bounce.lock, flags);
 		return false;
 	}
-	rb_erase(&b->rb, &shim->tree);
-	spin_unlock_irqrestore(&shim->lock, flags);
+	rb_erase(&b->rb, &shim->bounce.tree);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	trace_dsw_unmap(shim->dev, b->dma, b->size, dir);
 
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
 		dsw_copy(shim, b, 0, min(size, b->size), false);
 
-	spin_lock_irqsave(&shim->lock, flags);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
 	dsw_slots_put(shim, b);
-	shim->nr_live--;
-	shim->live_bytes -= b->size;
+	WRITE_ONCE(shim->bounce.n.nr_live, shim->bounce.n.nr_live - 1);
+	last = !shim->bounce.n.nr_live;
+	shim->bounce.n.live_bytes -= b->size;
 	idle = b->chunk->nfree == b->chunk->nslots &&
-	       shim->free_bytes > dsw_high_bytes(shim);
-	spin_unlock_irqrestore(&shim->lock, flags);
+	       shim->bounce.n.free_bytes > dsw_high_bytes(shim);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	mempool_free(b, dsw_buf_pool);
 	if (idle)
 		dsw_kick_shrink(shim);
+	/* The caller runs in an RCU read-side section: the text stays. */
+	if (last)
+		module_put(THIS_MODULE);
 	return true;
 }
 
@@ -604,9 +731,9 @@ bool dsw_bounce_sync(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 	unsigned long flags;
 	size_t off;
 
-	spin_lock_irqsave(&shim->lock, flags);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
 	b = dsw_tree_find(shim, dma);
-	spin_unlock_irqrestore(&shim->lock, flags);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	if (!b)
 		return false;
 	off = dma - b->dma;
@@ -627,8 +754,8 @@ static size_t dsw_usable_free(struct dsw_shim *shim, u64 limit)
 	struct dsw_chunk *c;
 	size_t free = 0;
 
-	lockdep_assert_held(&shim->lock);
-	list_for_each_entry(c, &shim->chunks, node)
+	lockdep_assert_held(&shim->bounce.lock);
+	list_for_each_entry(c, &shim->bounce.chunks, node)
 		if (!dsw_chunk_beyond(c, limit))
 			free += (size_t)c->nfree << DSW_SLOT_SHIFT;
 	return free;
@@ -645,34 +772,49 @@ static size_t dsw_usable_free(struct dsw_shim *shim, u64 limit)
 static void dsw_bounce_work(struct work_struct *work)
 {
 	struct dsw_shim *shim = container_of(to_delayed_work(work),
-					     struct dsw_shim, work);
+					     struct dsw_shim, bounce.work);
 	unsigned long delay = dsw_shrink_delay(shim);
 	u64 limit = dsw_dma_limit(shim->dev);
 	size_t high = dsw_high_bytes(shim), usable;
 	unsigned long flags, next = 0;
 	struct dsw_chunk *c, *tmp;
 	LIST_HEAD(victims);
+	size_t want;
 	bool grow;
 
-	spin_lock_irqsave(&shim->lock, flags);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
+	want = shim->bounce.want_bytes;
+	shim->bounce.want_bytes = 0;
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
+	if (want) {
+		/* A mapping found no room and no memory without sleeping. */
+		c = dsw_chunk_alloc(shim, want, GFP_KERNEL);
+		if (!IS_ERR(c)) {
+			spin_lock_irqsave(&shim->bounce.lock, flags);
+			dsw_chunk_add(shim, c);
+			spin_unlock_irqrestore(&shim->bounce.lock, flags);
+		}
+	}
+
+	spin_lock_irqsave(&shim->bounce.lock, flags);
 	grow = dsw_usable_free(shim, limit) < dsw_low_bytes(shim);
-	spin_unlock_irqrestore(&shim->lock, flags);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	while (grow) {
 		c = dsw_chunk_alloc(shim, dsw_chunk_bytes(shim), GFP_KERNEL);
 		if (IS_ERR(c))
 			break;
-		spin_lock_irqsave(&shim->lock, flags);
+		spin_lock_irqsave(&shim->bounce.lock, flags);
 		dsw_chunk_add(shim, c);
 		/* a mask changed meanwhile must not make this loop endless */
 		limit = dsw_dma_limit(shim->dev);
 		grow = !dsw_chunk_beyond(c, limit) &&
 		       dsw_usable_free(shim, limit) < high;
-		spin_unlock_irqrestore(&shim->lock, flags);
+		spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	}
 
-	spin_lock_irqsave(&shim->lock, flags);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
 	usable = dsw_usable_free(shim, limit);
-	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
+	list_for_each_entry_safe(c, tmp, &shim->bounce.chunks, node) {
 		bool beyond = dsw_chunk_beyond(c, limit);
 
 		/* chunks the device cannot reach now serve nothing */
@@ -687,17 +829,17 @@ static void dsw_bounce_work(struct work_struct *work)
 		list_move(&c->node, &victims);
 		if (!beyond)
 			usable -= c->size;
-		shim->pool_bytes -= c->size;
-		shim->free_bytes -= c->size;
-		shim->chunk_frees++;
-		trace_dsw_shrink(shim->dev, c->size, shim->pool_bytes);
+		shim->bounce.n.pool_bytes -= c->size;
+		shim->bounce.n.free_bytes -= c->size;
+		shim->bounce.n.chunk_frees++;
+		trace_dsw_shrink(shim->dev, c->size, shim->bounce.n.pool_bytes);
 	}
-	spin_unlock_irqrestore(&shim->lock, flags);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 
 	list_for_each_entry_safe(c, tmp, &victims, node)
 		dsw_chunk_free(shim, c);
 	if (next)
-		queue_delayed_work(system_wq, &shim->work,
+		queue_delayed_work(system_wq, &shim->bounce.work,
 				   max_t(long, (long)(next - jiffies), 1));
 }
 
@@ -714,20 +856,21 @@ int dsw_bounce_init(struct dsw_shim *shim)
 	struct dsw_chunk *c;
 	unsigned long flags;
 
-	spin_lock_init(&shim->lock);
-	INIT_LIST_HEAD(&shim->chunks);
-	shim->tree = RB_ROOT;
-	atomic_long_set(&shim->committed, 0);
-	INIT_DELAYED_WORK(&shim->work, dsw_bounce_work);
+	spin_lock_init(&shim->bounce.lock);
+	shim->bounce.want_bytes = 0;
+	INIT_LIST_HEAD(&shim->bounce.chunks);
+	shim->bounce.tree = RB_ROOT;
+	atomic_long_set(&shim->bounce.committed, 0);
+	INIT_DELAYED_WORK(&shim->bounce.work, dsw_bounce_work);
 
 	/* The reserve, up to its high watermark, before the first map. */
-	while (shim->free_bytes < dsw_high_bytes(shim)) {
+	while (shim->bounce.n.free_bytes < dsw_high_bytes(shim)) {
 		c = dsw_chunk_alloc(shim, dsw_chunk_bytes(shim), GFP_KERNEL);
 		if (IS_ERR(c))	/* a cap may leave no room: that is fine */
 			return PTR_ERR(c) == -ENOSPC ? 0 : PTR_ERR(c);
-		spin_lock_irqsave(&shim->lock, flags);
+		spin_lock_irqsave(&shim->bounce.lock, flags);
 		dsw_chunk_add(shim, c);
-		spin_unlock_irqrestore(&shim->lock, flags);
+		spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	}
 	return 0;
 }
@@ -746,23 +889,25 @@ void dsw_bounce_exit(struct dsw_shim *shim)
 	struct dsw_chunk *c, *tmp;
 	struct rb_node *n;
 
-	cancel_delayed_work_sync(&shim->work);
-	if (shim->nr_live)
+	cancel_delayed_work_sync(&shim->bounce.work);
+	if (shim->bounce.n.nr_live) {
 		pr_warn("%s: dropping %lu dynamic buffers its driver left mapped\n",
-			dev_name(shim->dev), shim->nr_live);
-	while ((n = rb_first(&shim->tree))) {
-		rb_erase(n, &shim->tree);
+			dev_name(shim->dev), shim->bounce.n.nr_live);
+		module_put(THIS_MODULE);	/* their pin */
+	}
+	while ((n = rb_first(&shim->bounce.tree))) {
+		rb_erase(n, &shim->bounce.tree);
 		mempool_free(rb_entry(n, struct dsw_buf, rb), dsw_buf_pool);
 	}
-	shim->nr_live = 0;
-	shim->live_bytes = 0;
-	list_for_each_entry_safe(c, tmp, &shim->chunks, node) {
+	shim->bounce.n.nr_live = 0;
+	shim->bounce.n.live_bytes = 0;
+	list_for_each_entry_safe(c, tmp, &shim->bounce.chunks, node) {
 		list_del(&c->node);
 		dsw_chunk_free(shim, c);
-		shim->chunk_frees++;
+		shim->bounce.n.chunk_frees++;
 	}
-	shim->pool_bytes = 0;
-	shim->free_bytes = 0;
+	shim->bounce.n.pool_bytes = 0;
+	shim->bounce.n.free_bytes = 0;
 }
 
 static const char *const dsw_dir_names[] = {
@@ -792,15 +937,15 @@ void dsw_bounce_show(struct dsw_shim *shim, struct seq_file *m)
 	struct rb_node *n;
 	struct dsw_buf *b;
 
-	spin_lock_irqsave(&shim->lock, flags);
-	for (n = rb_first(&shim->tree); n; n = rb_next(n)) {
+	spin_lock_irqsave(&shim->bounce.lock, flags);
+	for (n = rb_first(&shim->bounce.tree); n; n = rb_next(n)) {
 		b = rb_entry(n, struct dsw_buf, rb);
 		seq_printf(m, "%pad %zu %s %u %s\n", &b->dma, b->size,
 			   dsw_dir_names[b->dir],
 			   jiffies_to_msecs(now - b->mapped_at),
 			   dsw_ctx_names[b->ctx]);
 	}
-	spin_unlock_irqrestore(&shim->lock, flags);
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 }
 
 /**

@@ -110,17 +110,17 @@ static int dsw_summary_one(const struct dsw_dev *dd, void *data)
 	struct dsw_summary *sum = data;
 	struct dsw_shim *shim = dd->shim;
 	struct dsw_pcpu_stats stats;
-	unsigned long flags, live;
+	struct dsw_bounce_snap snap;
+	unsigned long live;
 	size_t pool, live_bytes;
 
 	if (!shim)
 		return 0;
 	dsw_stats_sum(shim, &stats);
-	spin_lock_irqsave(&shim->lock, flags);
-	pool = shim->pool_bytes;
-	live = shim->nr_live;
-	live_bytes = shim->live_bytes;
-	spin_unlock_irqrestore(&shim->lock, flags);
+	dsw_bounce_snapshot(shim, &snap);
+	pool = snap.pool_bytes;
+	live = snap.nr_live;
+	live_bytes = snap.live_bytes;
 	seq_printf(sum->m, "%s %s pool=%zu live=%lu/%zu failures=%llu\n",
 		   dd->name, dsw_mode_name(READ_ONCE(shim->policy.mode)), pool, live,
 		   live_bytes, stats.failures);
@@ -153,20 +153,20 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 {
 	struct dsw_shim *shim = m->private;
 	struct dsw_pcpu_stats sum;
-	unsigned long flags, nr_live, allocs, frees;
+	struct dsw_bounce_snap snap;
+	unsigned long nr_live, allocs, frees;
 	size_t live, pool, free, live_hw, pool_hw;
 
 	dsw_stats_sum(shim, &sum);
-	spin_lock_irqsave(&shim->lock, flags);
-	nr_live = shim->nr_live;
-	live = shim->live_bytes;
-	pool = shim->pool_bytes;
-	free = shim->free_bytes;
-	allocs = shim->chunk_allocs;
-	frees = shim->chunk_frees;
-	live_hw = shim->live_hiwater;
-	pool_hw = shim->pool_hiwater;
-	spin_unlock_irqrestore(&shim->lock, flags);
+	dsw_bounce_snapshot(shim, &snap);
+	nr_live = snap.nr_live;
+	live = snap.live_bytes;
+	pool = snap.pool_bytes;
+	free = snap.free_bytes;
+	allocs = snap.chunk_allocs;
+	frees = snap.chunk_frees;
+	live_hw = snap.live_hiwater;
+	pool_hw = snap.pool_hiwater;
 
 	seq_printf(m, DSW_STAT_MAPS " %llu\n", sum.maps);
 	seq_printf(m, DSW_STAT_DIRECT " %llu\n", sum.direct);
@@ -190,13 +190,18 @@ static int dsw_stats_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-/* Parse a write of "0" to a debugfs file: 0 or -EINVAL. */
+/*
+ * Parse a write of "0" to a debugfs file: 0, -EFAULT if the buffer cannot
+ * be read, else -EINVAL.
+ */
 static int dsw_write_zero(const char __user *ubuf, size_t count)
 {
 	unsigned int val;
 	int ret;
 
 	ret = kstrtouint_from_user(ubuf, count, 10, &val);
+	if (ret == -EFAULT)
+		return ret;
 	return ret || val ? -EINVAL : 0;
 }
 
@@ -205,16 +210,12 @@ static ssize_t dsw_stats_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
 	struct dsw_shim *shim = ((struct seq_file *)file->private_data)->private;
-	unsigned long flags;
 	int ret;
 
 	ret = dsw_write_zero(ubuf, count);
 	if (ret)
 		return ret;
-	spin_lock_irqsave(&shim->lock, flags);
-	shim->live_hiwater = shim->live_bytes;
-	shim->pool_hiwater = shim->pool_bytes;
-	spin_unlock_irqrestore(&shim->lock, flags);
+	dsw_bounce_reset_hiwater(shim);
 	return count;
 }
 
@@ -266,7 +267,7 @@ static int dsw_inject_show(struct seq_file *m, void *unused)
 {
 	struct dsw_shim *shim = m->private;
 
-	seq_printf(m, "%s\n", dsw_inject_names[READ_ONCE(shim->inject)]);
+	seq_printf(m, "%s\n", dsw_inject_names[dsw_bounce_inject(shim)]);
 	return 0;
 }
 
@@ -286,10 +287,9 @@ static ssize_t dsw_inject_write(struct file *file, const char __user *ubuf,
 	val = sysfs_match_string(dsw_inject_names, buf);
 	if (val < 0)
 		goto inval;
-	if (xchg(&shim->inject, val) != val)
+	if (dsw_bounce_set_inject(shim, val) != val)
 		pr_info("%s: allocation failure injection: %s\n",
 			dev_name(shim->dev), dsw_inject_names[val]);
-	dsw_policy_changed(shim);
 	return count;
 
 inval:

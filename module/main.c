@@ -16,6 +16,7 @@
 #include "debugfs.h"
 #include "params.h"
 #include "policy.h"
+#include "shim.h"
 #include "sysfs.h"
 #include "version.h"
 
@@ -41,19 +42,20 @@ static int __init dsw_init(void)
 	if (ret)
 		goto err_debugfs;
 
+	/*
+	 * Last: nothing may fail once a device is attached, since a failed
+	 * load frees the module's text under the ops it installed.  The
+	 * attach and detach files wait for the registry (dsw_sysfs_enable()
+	 * cannot fail, see sysfs.c).
+	 */
 	ret = dsw_attach_init();
 	if (ret)
 		goto err_sysfs;
-
-	ret = dsw_sysfs_enable();
-	if (ret)
-		goto err_attach;
+	dsw_sysfs_enable();
 
 	pr_info("version %s loaded\n", DSW_VERSION);
 	return 0;
 
-err_attach:
-	dsw_attach_exit();
 err_sysfs:
 	dsw_sysfs_exit();
 err_debugfs:
@@ -66,6 +68,7 @@ static void __exit dsw_exit(void)
 {
 	dsw_sysfs_disable();
 	dsw_attach_exit();
+	dsw_shim_exit();
 	dsw_sysfs_exit();
 	dsw_debugfs_exit();
 	dsw_bounce_cache_exit();

@@ -16,11 +16,13 @@
 #include <linux/kernel.h>
 #include <linux/kobject.h>
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
+#include "bounce.h"
 #include "params.h"
 #include "policy.h"
 #include "shim.h"
@@ -49,6 +51,7 @@ const char *dsw_mode_name(unsigned int mode)
  * @offset: offsetof() the value in struct dsw_policy
  * @min: smallest value
  * @max: largest value
+ * @nz_min: if not 0, the smallest value but 0 (0 meaning "none")
  * @pow2: the value must be a power of two
  * @names: for a choice, its words (the value is the index)
  */
@@ -57,6 +60,7 @@ struct dsw_knob {
 	size_t offset;
 	unsigned int min;
 	unsigned int max;
+	unsigned int nz_min;
 	bool pow2;
 	const char *const *names;
 };
@@ -82,7 +86,10 @@ static const struct dsw_knob dsw_knobs[DSW_K_NR] = {
 					   DSW_RESERVE_KB_MAX, false, NULL),
 	[DSW_K_SHRINK_DELAY_MS] = DSW_KNOB(shrink_delay_ms, 0, 3600000, false,
 					   NULL),
-	[DSW_K_MAX_MAP_KB] = DSW_KNOB(max_map_kb, 0, 4096, false, NULL),
+	/* 0 (the kernel's limit), else at least a page */
+	[DSW_K_MAX_MAP_KB] = { .name = "max_map_kb",
+			       .offset = offsetof(struct dsw_policy, max_map_kb),
+			       .min = 0, .max = 4096, .nz_min = PAGE_SIZE >> 10 },
 };
 
 /* Defaults for devices attached from now on (module parameters). */
@@ -134,6 +141,8 @@ static const char *dsw_knob_parse(const struct dsw_knob *k, const char *buf,
 		return "not a decimal number";
 	if (*val < k->min || *val > k->max)
 		return "out of range";
+	if (*val && *val < k->nz_min)
+		return "0 or at least a page";
 	if (k->pow2 && !is_power_of_2(*val))
 		return "not a power of two";
 	return NULL;
@@ -269,6 +278,16 @@ void dsw_policy_defaults(struct dsw_policy *p)
 
 /* ---- per-device sysfs files ---- */
 
+/*
+ * A device's policy directory.  Its lifetime is the kobject's own, which
+ * may end after the shim is freed (the release can be deferred); the shim
+ * is only used by the files' show and store, which kobject_del() drains.
+ */
+struct dsw_dev_kobj {
+	struct kobject kobj;
+	struct dsw_shim *shim;
+};
+
 struct dsw_knob_attr {
 	struct kobj_attribute attr;
 	const struct dsw_knob *knob;
@@ -277,7 +296,8 @@ struct dsw_knob_attr {
 static ssize_t dsw_dev_knob_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	struct dsw_shim *shim = container_of(kobj, struct dsw_shim, kobj);
+	struct dsw_shim *shim = container_of(kobj, struct dsw_dev_kobj,
+					     kobj)->shim;
 	const struct dsw_knob_attr *ka =
 		container_of(attr, struct dsw_knob_attr, attr);
 
@@ -288,7 +308,8 @@ static ssize_t dsw_dev_knob_store(struct kobject *kobj,
 				  struct kobj_attribute *attr,
 				  const char *buf, size_t count)
 {
-	struct dsw_shim *shim = container_of(kobj, struct dsw_shim, kobj);
+	struct dsw_shim *shim = container_of(kobj, struct dsw_dev_kobj,
+					     kobj)->shim;
 	const struct dsw_knob_attr *ka =
 		container_of(attr, struct dsw_knob_attr, attr);
 	int ret;
@@ -297,7 +318,7 @@ static ssize_t dsw_dev_knob_store(struct kobject *kobj,
 			     dev_name(shim->dev), buf, false);
 	if (ret)
 		return ret;
-	dsw_policy_changed(shim);
+	dsw_bounce_rebalance(shim);
 	return count;
 }
 
@@ -319,7 +340,7 @@ static const struct attribute_group *dsw_dev_groups[] = {
 
 static void dsw_dev_kobj_release(struct kobject *kobj)
 {
-	/* Embedded in struct dsw_shim; see dsw_shim_destroy(). */
+	kfree(container_of(kobj, struct dsw_dev_kobj, kobj));
 }
 
 static struct kobj_type dsw_dev_ktype = {
@@ -337,13 +358,21 @@ static struct kobj_type dsw_dev_ktype = {
  */
 int dsw_policy_sysfs_add(struct dsw_shim *shim, struct kobject *parent)
 {
+	struct dsw_dev_kobj *dk;
 	int ret;
 
-	ret = kobject_init_and_add(&shim->kobj, &dsw_dev_ktype, parent, "%s",
+	dk = kzalloc(sizeof(*dk), GFP_KERNEL);
+	if (!dk)
+		return -ENOMEM;
+	dk->shim = shim;
+	ret = kobject_init_and_add(&dk->kobj, &dsw_dev_ktype, parent, "%s",
 				   dev_name(shim->dev));
-	if (ret)
-		kobject_put(&shim->kobj);
-	return ret;
+	if (ret) {
+		kobject_put(&dk->kobj);
+		return ret;
+	}
+	shim->kobj = &dk->kobj;
+	return 0;
 }
 
 /**
@@ -354,8 +383,11 @@ int dsw_policy_sysfs_add(struct dsw_shim *shim, struct kobject *parent)
  */
 void dsw_policy_sysfs_remove(struct dsw_shim *shim)
 {
-	kobject_del(&shim->kobj);
-	kobject_put(&shim->kobj);
+	if (!shim->kobj)
+		return;
+	kobject_del(shim->kobj);
+	kobject_put(shim->kobj);
+	shim->kobj = NULL;
 }
 
 /**

@@ -14,6 +14,7 @@
 
 #include <uapi/linux/dynswiotlb.h>
 
+#include "bounce.h"
 #include "policy.h"
 
 /**
@@ -49,7 +50,7 @@ struct dsw_pcpu_stats {
 /**
  * struct dsw_shim - dynswiotlb's state for one attached device
  * @ops: the dma_map_ops installed in @dev; a per-device copy, not const,
- *	so that an op finds its shim from get_dma_ops() with container_of()
+ *	so that an op finds its shim from @dev's ops with container_of()
  *	instead of a lookup
  * @dev: the real device (a reference is held by the device registry)
  * @shadow: a never-registered device mirroring @dev's DMA configuration with
@@ -62,65 +63,48 @@ struct dsw_pcpu_stats {
  *	encryption, that is decrypted) through dma_alloc_pages()
  * @scratch: a mirror for probing dma_supported(), under @scratch_lock
  * @scratch_lock: serialises @scratch
- * @lock: protects @chunks, their bitmaps, @tree and the counts below
- * @chunks: bounce memory chunks (struct dsw_chunk)
- * @tree: live dynamic buffers by DMA address (struct dsw_buf); also what
- *	the debugfs "buffers" file walks
- * @nr_live: number of live dynamic buffers (read without @lock as a hint)
- * @live_bytes: their mapped bytes
- * @pool_bytes: bytes of all chunks
- * @free_bytes: bytes of all chunks not allocated to a buffer
- * @live_hiwater: highest @live_bytes since attach or the last reset
- * @pool_hiwater: highest @pool_bytes since attach or the last reset
- * @committed: bytes of chunks allocated or being allocated, for the caps
- * @chunk_allocs: chunks allocated so far
- * @chunk_frees: chunks given back so far
- * @inject: enum dsw_inject, allocation failures injected (debugfs)
+ * @closing: set while the shim is being uninstalled: no new dynamic
+ *	buffers, every mapping takes the kernel's own path
+ * @node: in the list of published shims (shim.c)
+ * @retire: in the list of shims waiting to be freed (shim.c)
+ * @bounce: the dynamic bounce memory (bounce.c)
  * @policy: the device's growth policy (policy.c)
  * @policy_lock: serialises writers of @policy
  * @kobj: /sys/kernel/dynswiotlb/devices/<name>/, the policy files
- * @work: grows the reserve and gives idle chunks back, in process context
+ *	(allocated by policy.c, with a release of its own)
  * @stats: per-CPU counters
+ *
+ * The shadows are allocated apart from the shim: a struct device is freed
+ * by its release function when its last reference goes, which may be later
+ * than put_device() returns.
  */
 struct dsw_shim {
 	struct dma_map_ops ops;
 	struct device *dev;
-	struct device shadow;
-	struct device bshadow;
-	struct device scratch;
+	struct device *shadow;
+	struct device *bshadow;
+	struct device *scratch;
 	spinlock_t scratch_lock;	/* serialises @scratch */
+	bool closing;
+	struct list_head node;
+	struct list_head retire;
 
-	spinlock_t lock;		/* chunks, tree, counts */
-	struct list_head chunks;
-	struct rb_root tree;
-	unsigned long nr_live;
-	size_t live_bytes;
-	size_t pool_bytes;
-	size_t free_bytes;
-	size_t live_hiwater;
-	size_t pool_hiwater;
-	atomic_long_t committed;
-	unsigned long chunk_allocs;
-	unsigned long chunk_frees;
-	unsigned int inject;
+	struct dsw_bounce bounce;
 
 	struct dsw_policy policy;
 	spinlock_t policy_lock;		/* writers of @policy */
-	struct kobject kobj;
+	struct kobject *kobj;
 
-	struct delayed_work work;
 	struct dsw_pcpu_stats __percpu *stats;
 };
 
-/* The shim whose ops @dev uses; only valid inside our dma_map_ops. */
-static inline struct dsw_shim *dsw_shim_of(struct device *dev)
-{
-	return container_of(get_dma_ops(dev), struct dsw_shim, ops);
-}
-
 int dsw_shim_can_attach(struct device *dev);
 struct dsw_shim *dsw_shim_create(struct device *dev);
+void dsw_shim_install(struct dsw_shim *shim);
+int dsw_shim_uninstall(struct dsw_shim *shim, bool force);
+void dsw_shim_retire(struct dsw_shim *shim);
 void dsw_shim_destroy(struct dsw_shim *shim);
+void dsw_shim_exit(void);
 
 dma_addr_t dsw_map(struct device *dev, phys_addr_t phys, size_t size,
 		   enum dma_data_direction dir, unsigned long attrs);

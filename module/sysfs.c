@@ -33,6 +33,8 @@
 
 static struct kobject *dsw_kobj;
 static struct kobject *dsw_devices_kobj;
+/* The registry is built: attach and detach may run. */
+static bool dsw_sysfs_ready;
 
 /* Parse the name written to @what and hand it to @action. */
 static ssize_t dsw_name_store(const char *what, int (*action)(const char *),
@@ -41,6 +43,11 @@ static ssize_t dsw_name_store(const char *what, int (*action)(const char *),
 	char name[DSW_DEV_NAME_MAX + 1];
 	int ret;
 
+	/* Pairs with dsw_sysfs_enable(): the registry is complete. */
+	if (!smp_load_acquire(&dsw_sysfs_ready)) {
+		pr_err("%s: the module is still loading\n", what);
+		return -EBUSY;
+	}
 	ret = dsw_params_parse_name(what, buf, count, name);
 	if (!ret)
 		ret = action(name);
@@ -73,34 +80,45 @@ static const struct attribute_group dsw_group = {
 };
 
 /**
- * dsw_sysfs_init() - create /sys/kernel/dynswiotlb and its devices/ directory
+ * dsw_sysfs_init() - create /sys/kernel/dynswiotlb, its devices/ directory
+ *	and the attach and detach files
  *
- * The attach and detach files come later, from dsw_sysfs_enable().
+ * The files refuse writes (EBUSY) until dsw_sysfs_enable().
  *
  * Return: 0 or a negative errno.
  */
 int __init dsw_sysfs_init(void)
 {
+	int ret = -ENOMEM;
+
 	dsw_kobj = kobject_create_and_add(DSW_SYSFS_DIR, kernel_kobj);
 	if (!dsw_kobj)
 		return -ENOMEM;
 	dsw_devices_kobj = kobject_create_and_add(DSW_SYSFS_DEVICES, dsw_kobj);
-	if (!dsw_devices_kobj) {
-		kobject_put(dsw_kobj);
-		return -ENOMEM;
+	if (!dsw_devices_kobj)
+		goto err;
+	ret = sysfs_create_group(dsw_kobj, &dsw_group);
+	if (ret) {
+		kobject_put(dsw_devices_kobj);
+		goto err;
 	}
 	return 0;
+
+err:
+	kobject_put(dsw_kobj);
+	return ret;
 }
 
 /**
- * dsw_sysfs_enable() - create the attach and detach files
+ * dsw_sysfs_enable() - let the attach and detach files work
  *
- * Context: once the device registry is built.
- * Return: 0 or a negative errno.
+ * Context: once the device registry is built.  Cannot fail, so that the
+ * load cannot fail after devices are attached.
  */
-int __init dsw_sysfs_enable(void)
+void __init dsw_sysfs_enable(void)
 {
-	return sysfs_create_group(dsw_kobj, &dsw_group);
+	/* Pairs with dsw_name_store(): publish the registry first. */
+	smp_store_release(&dsw_sysfs_ready, true);
 }
 
 /**
@@ -121,10 +139,13 @@ struct kobject *dsw_sysfs_devices(void)
 void dsw_sysfs_disable(void)
 {
 	sysfs_remove_group(dsw_kobj, &dsw_group);
+	WRITE_ONCE(dsw_sysfs_ready, false);
 }
 
 /**
  * dsw_sysfs_exit() - remove /sys/kernel/dynswiotlb
+ *
+ * Removes the attach and detach files too, if dsw_sysfs_disable() did not.
  *
  * Context: after every device directory is gone.
  */

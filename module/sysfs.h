@@ -5,7 +5,7 @@
 struct kobject;
 
 int dsw_sysfs_init(void);
-int dsw_sysfs_enable(void);
+void dsw_sysfs_enable(void);
 struct kobject *dsw_sysfs_devices(void);
 void dsw_sysfs_disable(void);
 void dsw_sysfs_exit(void);

@@ -6,6 +6,7 @@
  *	dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]
  *	dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED] [--irq]
  *	dma_api --release | --hog | --unhog
+ *	dma_api --stress THREADS --size BYTES --ms MS [--bits N] [--seed SEED]
  *
  * The module checks the data of each case (every byte); this program checks
  * which path carried it:
@@ -37,6 +38,10 @@
  *            so that bounced mappings of the device under test go dynamic:
  *            "hogged N mappings, B bytes"
  *   --unhog  "unhogged"
+ *   --stress THREADS --size BYTES --ms MS   random map cases of up to
+ *            BYTES from THREADS kernel threads for MS milliseconds, with
+ *            the device's mask at --bits (DSW_TEST_OP_STRESS), every byte
+ *            checked: "stress: C cases, F failed mappings, B bounced"
  *
  * They exit 0 on success, 1 on failure and 4 when the setup cannot do it
  * (--hog without swiotlb=force), with the reason on stderr; 2 on bad usage.
@@ -226,6 +231,7 @@ static const char *const op_name[DSW_TEST_OP_NR] = {
 	[DSW_TEST_OP_HOG] = "hog",
 	[DSW_TEST_OP_UNHOG] = "unhog",
 	[DSW_TEST_OP_HOLD] = "hold",
+	[DSW_TEST_OP_STRESS] = "stress",
 	[DSW_TEST_OP_RELEASE] = "release",
 };
 
@@ -759,7 +765,7 @@ static void run_invalid(void)
 		{ "min_align_mask 0x1000", { .op = DSW_TEST_OP_MAP_PAGE, .size = 1, .min_align_mask = 0x1000 } },
 		{ "min_align_mask 0x1ffff", { .op = DSW_TEST_OP_MAP_PAGE, .size = 1, .min_align_mask = 0x1ffff } },
 		{ "reserved[1] set", { .op = DSW_TEST_OP_INFO, .reserved = { 0, 1 } } },
-		{ "in_reserved set", { .op = DSW_TEST_OP_INFO, .in_reserved = 1 } },
+		{ "duration_ms set", { .op = DSW_TEST_OP_INFO, .duration_ms = 1 } },
 		{ "hold of 0 buffers", { .op = DSW_TEST_OP_HOLD, .size = 4096 } },
 		{ "hold of too many buffers", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = DSW_TEST_MAX_HOLD + 1 } },
 		{ "hold of 0 bytes", { .op = DSW_TEST_OP_HOLD, .nents = 1 } },
@@ -769,6 +775,12 @@ static void run_invalid(void)
 		{ "hold with a flag", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .flags = DSW_TEST_F_SYNC } },
 		{ "hold at an offset", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .offset = 1 } },
 		{ "hold in direction 3", { .op = DSW_TEST_OP_HOLD, .size = 4096, .nents = 1, .dir = 3 } },
+		{ "stress for 0 ms", { .op = DSW_TEST_OP_STRESS, .size = 4096, .nents = 1 } },
+		{ "stress with 0 threads", { .op = DSW_TEST_OP_STRESS, .size = 4096, .duration_ms = 1 } },
+		{ "stress with too many threads", { .op = DSW_TEST_OP_STRESS, .size = 4096, .nents = DSW_TEST_MAX_STRESS_THREADS + 1, .duration_ms = 1 } },
+		{ "stress over its size limit", { .op = DSW_TEST_OP_STRESS, .size = DSW_TEST_MAX_STRESS_SIZE + 1, .nents = 1, .duration_ms = 1 } },
+		{ "stress with a flag", { .op = DSW_TEST_OP_STRESS, .size = 4096, .nents = 1, .duration_ms = 1, .flags = DSW_TEST_F_SYNC } },
+		{ "stress with a 16-bit mask", { .op = DSW_TEST_OP_STRESS, .size = 4096, .nents = 1, .duration_ms = 1, .dma_bits = 16 } },
 		{ "release with a size", { .op = DSW_TEST_OP_RELEASE, .size = 1 } },
 		{ "release with nents", { .op = DSW_TEST_OP_RELEASE, .nents = 1 } },
 	};
@@ -1004,7 +1016,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]\n"
 		"       dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED] [--irq]\n"
-		"       dma_api --release | --hog | --unhog\n");
+		"       dma_api --release | --hog | --unhog\n"
+		"       dma_api --stress THREADS --size BYTES --ms MS [--bits N] [--seed SEED]\n");
 	return 2;
 }
 
@@ -1094,6 +1107,45 @@ static int run_hold(unsigned long long n, unsigned long long size,
 	return 0;
 }
 
+static int run_stress(unsigned long long threads, unsigned long long size,
+		      unsigned long long ms, unsigned long long bits,
+		      unsigned long long seed)
+{
+	struct dsw_test_case c = {
+		.op = DSW_TEST_OP_STRESS, .nents = (unsigned int)threads,
+		.size = size, .duration_ms = (unsigned int)ms,
+		.dma_bits = (unsigned int)bits, .seed = seed,
+	};
+	int ret;
+
+	if (!threads || threads > DSW_TEST_MAX_STRESS_THREADS || !size ||
+	    size > DSW_TEST_MAX_STRESS_SIZE || !ms ||
+	    ms > DSW_TEST_MAX_STRESS_MS || (bits && (bits < 32 || bits > 64))) {
+		fprintf(stderr, "dma_api: --stress 1..%u --size 1..%u --ms 1..%u [--bits 32..64]\n",
+			DSW_TEST_MAX_STRESS_THREADS, DSW_TEST_MAX_STRESS_SIZE,
+			DSW_TEST_MAX_STRESS_MS);
+		return 2;
+	}
+	ret = one_op(&c);
+	if (ret)
+		return ret;
+	if (c.fail_check) {
+		unsigned int op = (unsigned int)(c.stress_bad >> 32);
+
+		fprintf(stderr, "dma_api: stress: %s of %llu bytes: check failed: %s: %llu bad, first at %lld (after %llu cases)\n",
+			op < DSW_TEST_OP_NR && op_name[op] ? op_name[op] : "?",
+			(unsigned long long)(c.stress_bad & 0xffffffffULL),
+			c.fail_check < DSW_TEST_CHK_NR ? chk_name[c.fail_check] : "?",
+			(unsigned long long)c.mismatches, (long long)c.first_bad,
+			(unsigned long long)c.stress_cases);
+		return 1;
+	}
+	printf("stress: %llu cases, %llu failed mappings, %u bounced\n",
+	       (unsigned long long)c.stress_cases,
+	       (unsigned long long)c.stress_failed_maps, c.bounced);
+	return 0;
+}
+
 static int run_one(unsigned int op)
 {
 	struct dsw_test_case c = { .op = op };
@@ -1132,6 +1184,7 @@ static bool lookup(const struct name_val *t, const char *name,
 int main(int argc, char **argv)
 {
 	unsigned long long hold_n = 0, hold_size = 0, seed = 0x401d;
+	unsigned long long ms = 0, bits = 0;
 	bool have_mode = false, hogged = false, have_size = false;
 	bool have_opt = false;
 	unsigned int one = 0, dir = DSW_TEST_DIR_BIDIR, flags = 0;
@@ -1142,6 +1195,16 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--hold") && i + 1 < argc && !one) {
 			one = DSW_TEST_OP_HOLD;
 			if (!parse_ull(argv[++i], &hold_n))
+				return usage();
+		} else if (!strcmp(argv[i], "--stress") && i + 1 < argc && !one) {
+			one = DSW_TEST_OP_STRESS;
+			if (!parse_ull(argv[++i], &hold_n))
+				return usage();
+		} else if (!strcmp(argv[i], "--ms") && i + 1 < argc) {
+			if (!parse_ull(argv[++i], &ms))
+				return usage();
+		} else if (!strcmp(argv[i], "--bits") && i + 1 < argc) {
+			if (!parse_ull(argv[++i], &bits))
 				return usage();
 		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
 			have_size = true;
@@ -1193,6 +1256,14 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
+	if (one == DSW_TEST_OP_STRESS) {
+		if (have_mode || filter || list_only || !have_size || !ms ||
+		    dir != DSW_TEST_DIR_BIDIR || flags)
+			return usage();
+		return run_stress(hold_n, hold_size, ms, bits, seed);
+	}
+	if (ms || bits)
+		return usage();
 	if (one) {
 		bool hold = one == DSW_TEST_OP_HOLD;
 

@@ -63,15 +63,24 @@ static void *dsw_op_alloc_noncoherent(struct device *dev, size_t size,
 				      dma_addr_t *dma,
 				      enum dma_data_direction dir, gfp_t gfp)
 {
-	return dma_alloc_noncoherent(dsw_shadow_for_alloc(dev), size, dma, dir,
-				     gfp);
+	int idx = srcu_read_lock(&dsw_srcu);
+	struct device *sh = dsw_shadow_for_alloc(dev);
+	void *ret = sh ? dma_alloc_noncoherent(sh, size, dma, dir, gfp) : NULL;
+
+	srcu_read_unlock(&dsw_srcu, idx);
+	return ret;
 }
 
 static void dsw_op_free_noncoherent(struct device *dev, size_t size,
 				    void *vaddr, dma_addr_t dma,
 				    enum dma_data_direction dir)
 {
-	dma_free_noncoherent(dsw_shadow_for_alloc(dev), size, vaddr, dma, dir);
+	int idx = srcu_read_lock(&dsw_srcu);
+	struct device *sh = dsw_shadow_for_alloc(dev);
+
+	if (sh)
+		dma_free_noncoherent(sh, size, vaddr, dma, dir);
+	srcu_read_unlock(&dsw_srcu, idx);
 }
 
 #define DSW_OPS_NONCOHERENT_MEMBERS					\

@@ -22,11 +22,15 @@
  * HOLD keeps streaming mappings of the device under test across ioctls,
  * until RELEASE, the driver's remove() or module exit.
  *
+ * STRESS runs cases from kernel threads without dsw_t_lock, beside
+ * everything else: the cases only touch their own buffers.
+ *
  * Locking: dsw_t_lock serialises the cases, the hog, the held mappings,
  * the devices' bound state and the mmap buffer of each open file.
  */
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
@@ -38,6 +42,7 @@
 #include <linux/io.h>
 #include <linux/irq_work.h>
 #include <linux/kernel.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -1554,7 +1559,20 @@ static int dsw_t_validate(const struct dsw_test_case *c)
 
 	if (!op || op >= DSW_TEST_OP_NR)
 		return -EINVAL;
-	if (c->in_reserved || c->reserved[0] || c->reserved[1])
+	if (c->reserved[0] || c->reserved[1])
+		return -EINVAL;
+	if (op == DSW_TEST_OP_STRESS) {
+		if (!c->duration_ms || c->duration_ms > DSW_TEST_MAX_STRESS_MS ||
+		    !c->nents || c->nents > DSW_TEST_MAX_STRESS_THREADS ||
+		    !c->size || c->size > DSW_TEST_MAX_STRESS_SIZE ||
+		    c->dir || c->flags || c->offset || c->min_align_mask ||
+		    c->sync_offset || c->sync_len ||
+		    (c->dma_bits && (c->dma_bits < DSW_TEST_MIN_MAP_BITS ||
+				     c->dma_bits > 64)))
+			return -EINVAL;
+		return 0;
+	}
+	if (c->duration_ms)
 		return -EINVAL;
 	if (dsw_t_op_has_dir(op) ? c->dir > DSW_TEST_DIR_FROM_DEVICE : c->dir)
 		return -EINVAL;
@@ -1772,6 +1790,168 @@ out:
 	return 0;
 }
 
+/* ===== STRESS: random map cases from several threads at once ===== */
+
+struct dsw_t_stress {
+	const struct dsw_test_case *c;
+	struct task_struct *task;
+	struct completion done;
+	unsigned long deadline;
+	u64 rnd;
+	u64 cases;
+	u64 failed_maps;
+	u64 bounced;
+	struct dsw_test_case bad;	/* the first case that failed a check */
+};
+
+/* A random valid map case for the stress thread @st. */
+static void dsw_t_stress_case(struct dsw_t_stress *st, struct dsw_test_case *k)
+{
+	static const u32 ops[] = {
+		DSW_TEST_OP_MAP_PAGE, DSW_TEST_OP_MAP_SINGLE,
+		DSW_TEST_OP_MAP_SG, DSW_TEST_OP_MAP_SGTABLE,
+	};
+	u64 r = dsw_t_rand(&st->rnd), max = st->c->size;
+	bool narrow = st->c->dma_bits && st->c->dma_bits < 64;
+
+	memset(k, 0, sizeof(*k));
+	k->op = ops[r % ARRAY_SIZE(ops)];
+	k->dir = (r >> 8) % 3;
+	k->seed = dsw_t_rand(&st->rnd);
+	switch ((r >> 16) % 3) {	/* small, medium, large */
+	case 0:
+		k->size = 1 + (r >> 24) % min_t(u64, max, 4096);
+		break;
+	case 1:
+		k->size = 1 + (r >> 24) % min_t(u64, max, 65536);
+		break;
+	default:
+		k->size = 1 + (r >> 24) % max;
+		break;
+	}
+	r = dsw_t_rand(&st->rnd);
+	k->offset = r % PAGE_SIZE;
+	k->flags = (r >> 12) & (DSW_TEST_F_SYNC | DSW_TEST_F_SKIP_CPU_SYNC |
+				DSW_TEST_F_ATOMIC);
+	if (dsw_t_is_sg(k->op)) {
+		k->nents = 1 + (r >> 20) % min_t(u64, k->size, 16);
+		if ((r >> 28) & 1)
+			k->flags |= DSW_TEST_F_CHAINED;
+	} else if ((r >> 29) & 1) {
+		k->flags |= DSW_TEST_F_PARTIAL;
+		k->sync_offset = (r >> 32) % k->size;
+		k->sync_len = 1 + (r >> 40) % (k->size - k->sync_offset);
+	}
+	if (narrow) {
+		k->dma_bits = st->c->dma_bits;
+		if ((r >> 48) % 3 == 1)
+			k->flags |= DSW_TEST_F_HIGH;
+		else if ((r >> 48) % 3 == 2)
+			k->flags |= DSW_TEST_F_LOW;
+	}
+}
+
+static int dsw_t_stress_fn(void *data)
+{
+	struct dsw_t_stress *st = data;
+	struct device *dev = dsw_t_dut();
+	struct dsw_test_case k;
+
+	while (time_before(jiffies, st->deadline) && !kthread_should_stop()) {
+		struct dsw_t_ctx x = {
+			.c = &k,
+			.dev = dev,
+		};
+
+		dsw_t_stress_case(st, &k);
+		if (dsw_t_validate(&k)) {
+			pr_err("stress: generated an invalid case (op %u)\n",
+			       k.op);
+			break;
+		}
+		x.dir = (enum dma_data_direction)k.dir;
+		x.seed = k.seed;
+		x.mask = dsw_t_stream_limit(dev);
+		k.status = dsw_t_case_map(&x);
+		dsw_t_ctx_free(&x);
+		if (k.fail_check) {
+			if (!st->bad.fail_check)
+				st->bad = k;
+			break;
+		}
+		if (k.status && k.stage == DSW_TEST_STAGE_DMA)
+			st->failed_maps++;
+		st->cases++;
+		st->bounced += k.bounced;
+		/*
+		 * Sleep now and then, as real mappers do: a thread that never
+		 * sleeps holds up Tasks RCU, so the module's unload waits.
+		 */
+		if (!(st->cases % 64))
+			usleep_range(100, 200);
+		else
+			cond_resched();
+	}
+	complete(&st->done);
+	/* wait to be stopped: the caller reads the results first */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ);
+	return 0;
+}
+
+static int dsw_t_stress(struct dsw_test_case *c)
+{
+	unsigned int i, nr = c->nents;
+	struct device *dev = dsw_t_dut();
+	struct dsw_t_stress *st;
+	int ret = 0;
+
+	st = kcalloc(nr, sizeof(*st), GFP_KERNEL);
+	if (!st) {
+		c->stage = DSW_TEST_STAGE_SETUP;
+		return -ENOMEM;
+	}
+	if (c->dma_bits) {
+		ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(c->dma_bits));
+		if (ret) {
+			c->stage = DSW_TEST_STAGE_MASK;
+			goto out;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		st[i].c = c;
+		st[i].rnd = (c->seed + i) * 0x9e3779b97f4a7c15ULL | 1;
+		st[i].deadline = jiffies + msecs_to_jiffies(c->duration_ms);
+		init_completion(&st[i].done);
+		st[i].task = kthread_run(dsw_t_stress_fn, &st[i], "dsw_stress/%u",
+					 i);
+		if (IS_ERR(st[i].task)) {
+			ret = PTR_ERR(st[i].task);
+			c->stage = DSW_TEST_STAGE_SETUP;
+			break;
+		}
+	}
+	nr = i;
+	for (i = 0; i < nr; i++) {
+		wait_for_completion(&st[i].done);
+		kthread_stop(st[i].task);
+		c->stress_cases += st[i].cases;
+		c->stress_failed_maps += st[i].failed_maps;
+		c->bounced += st[i].bounced;
+		if (st[i].bad.fail_check && !c->fail_check) {
+			c->fail_check = st[i].bad.fail_check;
+			c->mismatches = st[i].bad.mismatches;
+			c->first_bad = st[i].bad.first_bad;
+			c->stress_bad = (u64)st[i].bad.op << 32 | st[i].bad.size;
+		}
+	}
+	if (c->dma_bits && dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)))
+		dev_err(dev, "cannot restore the 64-bit DMA mask\n");
+out:
+	kfree(st);
+	return ret;
+}
+
 static long dsw_t_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct dsw_test_case c;
@@ -1788,11 +1968,16 @@ static long dsw_t_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	memset((u8 *)&c + offsetof(struct dsw_test_case, status), 0,
 	       sizeof(c) - offsetof(struct dsw_test_case, status));
 
-	mutex_lock(&dsw_t_lock);
-	ret = dsw_t_run(&c, file->private_data);
-	mutex_unlock(&dsw_t_lock);
-	if (ret)
-		return ret;
+	if (c.op == DSW_TEST_OP_STRESS) {
+		/* no lock: it runs beside the other cases and attach changes */
+		c.status = dsw_t_stress(&c);
+	} else {
+		mutex_lock(&dsw_t_lock);
+		ret = dsw_t_run(&c, file->private_data);
+		mutex_unlock(&dsw_t_lock);
+		if (ret)
+			return ret;
+	}
 	if (copy_to_user((void __user *)arg, &c, sizeof(c)))
 		return -EFAULT;
 	return 0;

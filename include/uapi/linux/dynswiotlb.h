@@ -207,7 +207,8 @@
 #define DSW_TEST_OP_UNHOG		17	/* release the hog's mappings */
 #define DSW_TEST_OP_HOLD		18	/* map nents buffers and keep them mapped */
 #define DSW_TEST_OP_RELEASE		19	/* unmap what HOLD keeps mapped */
-#define DSW_TEST_OP_NR			20
+#define DSW_TEST_OP_STRESS		20	/* random map cases from @nents threads */
+#define DSW_TEST_OP_NR			21
 
 /*
  * HOLD keeps streaming mappings of the device under test alive across
@@ -232,6 +233,23 @@
  * driver from the device under test, and unloading the module, release too.
  * The hog (HOG/UNHOG) is likewise released when the driver is unbound from
  * the reference device.
+ *
+ * STRESS runs @nents kernel threads (1..DSW_TEST_MAX_STRESS_THREADS) for
+ * @duration_ms (1..DSW_TEST_MAX_STRESS_MS), each running pseudo-random map
+ * cases (map_page, map_single, map_sg, map_sgtable; any direction; sizes
+ * from 1 byte to @size, which is at most DSW_TEST_MAX_STRESS_SIZE; syncs,
+ * partial syncs, SKIP_CPU_SYNC, interrupts off, chained lists; with
+ * @dma_bits 32..63 buffers above and within that mask) on the device under
+ * test, seeded from @seed, every byte checked as in the single cases.  It
+ * holds no lock of the module while it runs, needs no driver bound to the
+ * device and sets the device's mask to @dma_bits (0: 64) for its duration:
+ * meant to run while the device is attached, detached and the driver
+ * unbound around it (it plays a mapper outside the driver, as a page pool
+ * after unbind).  Result: stress_cases run, stress_failed_maps of them whose
+ * mapping failed (stage DMA: allowed, e.g. a full pool while detached),
+ * bounced segments, and for the first case that failed a check its
+ * fail_check, mismatches, first_bad and stress_bad (op << 32 | size);
+ * status ENOMEM (stage SETUP) if the threads cannot be started.
  */
 
 /* Directions (dsw_test_case.dir), the values of enum dma_data_direction. */
@@ -255,6 +273,9 @@
 #define DSW_TEST_MAX_RESOURCE	(64U << 10)	/* bytes of a map_resource case */
 #define DSW_TEST_MAX_NENTS	2048U		/* scatterlist entries */
 #define DSW_TEST_MAX_HOLD	256U		/* buffers HOLD maps */
+#define DSW_TEST_MAX_STRESS_THREADS 16U		/* STRESS threads */
+#define DSW_TEST_MAX_STRESS_MS	600000U		/* STRESS duration */
+#define DSW_TEST_MAX_STRESS_SIZE (256U << 10)	/* STRESS largest mapping */
 #define DSW_TEST_MAX_ALIGN_MASK	0xffffU		/* largest min_align_mask */
 #define DSW_TEST_MIN_MAP_BITS	32U		/* smallest dma_bits but for SET_MASK */
 
@@ -319,7 +340,7 @@ struct dsw_test_case {
 	__u32 min_align_mask;	/* 0 or 2^n - 1 <= DSW_TEST_MAX_ALIGN_MASK */
 	__u32 sync_offset;	/* DSW_TEST_F_PARTIAL range, else 0 */
 	__u32 sync_len;
-	__u32 in_reserved;	/* must be 0 */
+	__u32 duration_ms;	/* STRESS: how long; else 0 */
 	__u64 reserved[2];	/* must be 0 */
 
 	/* Out. */
@@ -344,7 +365,10 @@ struct dsw_test_case {
 	__s32 status_ref;	/* SET_MASK, MAP_RESOURCE: the reference device's result */
 	__u32 hog_mappings;	/* HOG: mappings held */
 	__u64 hog_bytes;	/* HOG: bytes held */
-	__u64 out_reserved[4];
+	__u64 stress_cases;	/* STRESS: cases run */
+	__u64 stress_failed_maps;	/* ... whose mapping failed */
+	__u64 stress_bad;	/* ... the first bad one: op << 32 | size */
+	__u64 out_reserved;
 };
 
 #define DSW_TEST_IOC_RUN	_IOWR('d', 0x5e, struct dsw_test_case)
