@@ -57,6 +57,7 @@
 #include <linux/string.h>
 
 #include "attach.h"
+#include "bounce.h"
 #include "debugfs.h"
 #include "params.h"
 #include "shim.h"
@@ -109,7 +110,7 @@ static int dsw_check_device(struct device *dev)
 	return dsw_shim_can_attach(dev);
 }
 
-/* A shim for @dev with its sysfs directory, or an ERR_PTR(). */
+/* A shim for @dev with its sysfs directory, or an ERR_PTR() (logged). */
 static struct dsw_shim *dsw_shim_new(struct device *dev)
 {
 	struct dsw_shim *shim;
@@ -120,6 +121,8 @@ static struct dsw_shim *dsw_shim_new(struct device *dev)
 		return shim;
 	ret = dsw_policy_sysfs_add(shim, dsw_sysfs_devices());
 	if (ret) {
+		pr_err("%s: cannot create its sysfs directory: %d\n",
+		       dev_name(dev), ret);
 		dsw_shim_destroy(shim);
 		return ERR_PTR(ret);
 	}
@@ -248,6 +251,8 @@ static void dsw_driver_gone(struct device *dev)
 	if (dd && dd->shim && dsw_bounce_busy(dd->shim))
 		pr_warn("%s: driver unbound with %lu dynamic buffers still mapped\n",
 			dd->name, dsw_bounce_busy(dd->shim));
+	if (dd && dd->shim)
+		dsw_bounce_promise_reset(dd->shim);
 	if (dd)
 		dsw_unpin(dd);
 	mutex_unlock(&dsw_devs_lock);
@@ -605,10 +610,8 @@ static int __init dsw_prepare(void)
 			continue;
 		shim = dsw_shim_new(dev);
 		put_device(dev);
-		if (IS_ERR(shim)) {
-			pr_err("%s: cannot attach: %pe\n", dd->name, shim);
+		if (IS_ERR(shim))	/* logged by dsw_shim_new() */
 			return PTR_ERR(shim);
-		}
 		mutex_lock(&dsw_devs_lock);
 		if (dd->dev == dev)
 			dd->prepared = shim;

@@ -198,6 +198,28 @@ size_t dsw_bounce_max_mapping(struct dsw_shim *shim)
 	return max - max_t(size_t, mask + 1UL, PAGE_SIZE);
 }
 
+/**
+ * dsw_bounce_default_mapping() - the largest mapping advertised when the
+ *	policy names none (max_map_kb 0)
+ * @shim: the device's shim
+ *
+ * What one growth chunk holds: the reserve and its refill provide it, so
+ * no mapping a driver is invited to make depends on an allocation of a
+ * higher order than the policy's own.  Larger ones are opted into with
+ * max_map_kb, and kept possible by dsw_bounce_promise().
+ *
+ * Return: a size in bytes.
+ */
+size_t dsw_bounce_default_mapping(struct dsw_shim *shim)
+{
+	unsigned int mask = dma_get_min_align_mask(shim->dev);
+	size_t slack = max_t(size_t, mask + 1UL, PAGE_SIZE);
+	size_t chunk = dsw_chunk_bytes(shim);
+
+	return min(dsw_bounce_max_mapping(shim),
+		   chunk > slack ? chunk - slack : PAGE_SIZE);
+}
+
 /* Highest DMA address the device can reach for streaming DMA. */
 static u64 dsw_dma_limit(struct device *dev)
 {
@@ -517,6 +539,82 @@ unsigned int dsw_bounce_set_inject(struct dsw_shim *shim, unsigned int val)
 	return old;
 }
 
+/**
+ * dsw_bounce_promise() - note the largest mapping a driver was told it may
+ *	make; one chunk that can hold it is kept from now on
+ * @shim: the device's shim
+ * @size: the size dsw_max_mapping_size() returned
+ *
+ * A mapping larger than a chunk needs a high-order allocation, which may
+ * be impossible once memory is fragmented, and drivers retry a failed
+ * mapping forever (NVMe and virtio requeue).  With one chunk large enough
+ * always at hand, such a mapping waits at most until the one before it is
+ * unmapped.  The chunk is allocated by the work item, where it may sleep
+ * and compact: normally at the driver's probe, before memory fragments.
+ *
+ * Context: any.
+ */
+void dsw_bounce_promise(struct dsw_shim *shim, size_t size)
+{
+	struct dsw_bounce *bn = &shim->bounce;
+	unsigned long flags;
+	bool more;
+
+	spin_lock_irqsave(&bn->lock, flags);
+	more = size > bn->promised;
+	if (more)
+		bn->promised = size;
+	spin_unlock_irqrestore(&bn->lock, flags);
+	if (more)
+		dsw_kick_grow(shim);
+}
+
+/**
+ * dsw_bounce_promise_reset() - forget the promises: the driver is gone
+ * @shim: the device's shim
+ *
+ * The kept chunk goes back after the shrink delay; the next driver's probe
+ * promises again.
+ */
+void dsw_bounce_promise_reset(struct dsw_shim *shim)
+{
+	WRITE_ONCE(shim->bounce.promised, 0);
+	dsw_kick_shrink(shim);
+}
+
+/*
+ * Size of the chunk kept for the largest promised mapping: 0 if none was
+ * promised or the growth granule holds it.
+ */
+static size_t dsw_progress_size(struct dsw_shim *shim)
+{
+	unsigned int mask = dma_get_min_align_mask(shim->dev);
+	size_t align = max_t(size_t, mask + 1UL, PAGE_SIZE);
+	size_t promised = READ_ONCE(shim->bounce.promised);
+	size_t size;
+
+	if (!promised)
+		return 0;
+	size = min_t(size_t, dsw_chunk_size_for(shim, promised + mask, align),
+		     PAGE_SIZE << DSW_MAX_PAGE_ORDER);
+	/* Within the granule, the reserve's refill serves it. */
+	return size > dsw_chunk_bytes(shim) ? size : 0;
+}
+
+/* Chunks of at least @size the device can reach under @limit. */
+static unsigned int dsw_progress_chunks(struct dsw_shim *shim, size_t size,
+					u64 limit)
+{
+	struct dsw_chunk *c;
+	unsigned int nr = 0;
+
+	lockdep_assert_held(&shim->bounce.lock);
+	list_for_each_entry(c, &shim->bounce.chunks, node)
+		if (c->size >= size && !dsw_chunk_beyond(c, limit))
+			nr++;
+	return nr;
+}
+
 /* Ask the work item for a chunk of @size bytes (a mapping found none). */
 static void dsw_want(struct dsw_shim *shim, size_t size)
 {
@@ -638,7 +736,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	smp_store_release(&shim->bounce.n.nr_live, shim->bounce.n.nr_live + 1);
 	shim->bounce.n.live_bytes += size;
 	shim->bounce.n.live_hiwater = max(shim->bounce.n.live_hiwater,
-					shim->bounce.n.live_bytes);
+					  shim->bounce.n.live_bytes);
 	refill = shim->bounce.n.free_bytes < dsw_low_bytes(shim);
 	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	if (refill)
@@ -779,7 +877,8 @@ static void dsw_bounce_work(struct work_struct *work)
 	unsigned long flags, next = 0;
 	struct dsw_chunk *c, *tmp;
 	LIST_HEAD(victims);
-	size_t want;
+	size_t want, psize;
+	unsigned int nprog;
 	bool grow;
 
 	spin_lock_irqsave(&shim->bounce.lock, flags);
@@ -789,6 +888,20 @@ static void dsw_bounce_work(struct work_struct *work)
 	if (want) {
 		/* A mapping found no room and no memory without sleeping. */
 		c = dsw_chunk_alloc(shim, want, GFP_KERNEL);
+		if (!IS_ERR(c)) {
+			spin_lock_irqsave(&shim->bounce.lock, flags);
+			dsw_chunk_add(shim, c);
+			spin_unlock_irqrestore(&shim->bounce.lock, flags);
+		}
+	}
+
+	psize = dsw_progress_size(shim);
+	spin_lock_irqsave(&shim->bounce.lock, flags);
+	nprog = psize ? dsw_progress_chunks(shim, psize, limit) : 1;
+	spin_unlock_irqrestore(&shim->bounce.lock, flags);
+	if (!nprog) {
+		/* The chunk that keeps the largest promised mapping possible. */
+		c = dsw_chunk_alloc(shim, psize, GFP_KERNEL);
 		if (!IS_ERR(c)) {
 			spin_lock_irqsave(&shim->bounce.lock, flags);
 			dsw_chunk_add(shim, c);
@@ -814,12 +927,15 @@ static void dsw_bounce_work(struct work_struct *work)
 
 	spin_lock_irqsave(&shim->bounce.lock, flags);
 	usable = dsw_usable_free(shim, limit);
+	nprog = psize ? dsw_progress_chunks(shim, psize, limit) : 0;
 	list_for_each_entry_safe(c, tmp, &shim->bounce.chunks, node) {
 		bool beyond = dsw_chunk_beyond(c, limit);
+		bool prog = psize && !beyond && c->size >= psize;
 
 		/* chunks the device cannot reach now serve nothing */
 		if (c->nfree != c->nslots ||
-		    (!beyond && usable - c->size < high))
+		    (!beyond && usable - c->size < high) ||
+		    (prog && nprog <= 1))
 			continue;
 		if (time_before(jiffies, c->idle_since + delay)) {
 			if (!next || time_before(c->idle_since + delay, next))
@@ -827,6 +943,8 @@ static void dsw_bounce_work(struct work_struct *work)
 			continue;
 		}
 		list_move(&c->node, &victims);
+		if (prog)
+			nprog--;
 		if (!beyond)
 			usable -= c->size;
 		shim->bounce.n.pool_bytes -= c->size;
@@ -858,6 +976,7 @@ int dsw_bounce_init(struct dsw_shim *shim)
 
 	spin_lock_init(&shim->bounce.lock);
 	shim->bounce.want_bytes = 0;
+	shim->bounce.promised = 0;
 	INIT_LIST_HEAD(&shim->bounce.chunks);
 	shim->bounce.tree = RB_ROOT;
 	atomic_long_set(&shim->bounce.committed, 0);

@@ -54,6 +54,9 @@ struct dsw_bounce_snap {
  * @n: the counts
  * @want_bytes: size of a chunk a mapping needed and could not get without
  *	sleeping: the work item allocates it (0: none wanted)
+ * @promised: the largest mapping size told to the bound driver
+ *	(max_mapping_size); while it exceeds a chunk, one chunk that can hold
+ *	it is always kept (0: none told)
  * @committed: bytes of chunks allocated or being allocated, for the caps
  * @inject: enum dsw_inject, allocation failures injected (debugfs)
  * @work: grows the reserve (and chunks mappings wanted), gives idle chunks
@@ -65,6 +68,7 @@ struct dsw_bounce {
 	struct rb_root tree;
 	struct dsw_bounce_snap n;
 	size_t want_bytes;
+	size_t promised;
 	atomic_long_t committed;
 	unsigned int inject;
 	struct delayed_work work;
@@ -79,12 +83,15 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 bool dsw_bounce_sync(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 		     enum dma_data_direction dir, bool for_cpu);
 size_t dsw_bounce_max_mapping(struct dsw_shim *shim);
+size_t dsw_bounce_default_mapping(struct dsw_shim *shim);
 unsigned long dsw_bounce_busy(struct dsw_shim *shim);
 void dsw_bounce_snapshot(struct dsw_shim *shim, struct dsw_bounce_snap *s);
 void dsw_bounce_reset_hiwater(struct dsw_shim *shim);
 unsigned int dsw_bounce_inject(struct dsw_shim *shim);
 unsigned int dsw_bounce_set_inject(struct dsw_shim *shim, unsigned int val);
 void dsw_bounce_rebalance(struct dsw_shim *shim);
+void dsw_bounce_promise(struct dsw_shim *shim, size_t size);
+void dsw_bounce_promise_reset(struct dsw_shim *shim);
 void dsw_bounce_show(struct dsw_shim *shim, struct seq_file *m);
 int dsw_bounce_cache_init(void);
 void dsw_bounce_cache_exit(void);

@@ -475,9 +475,9 @@ static u64 dsw_get_required_mask(struct device *dev)
  * when they may bounce through a static pool): drivers behave as without
  * the module.  max_map_kb advertises larger (or smaller) dynamic mappings
  * instead; a device that must bounce with no static pool, or in
- * dynamic-only mode, gets the dynamic path's limit.  That limit never
- * exceeds what the caps allow, so a driver is never told it may map what
- * can never be mapped.
+ * dynamic-only mode, gets what one growth chunk holds.  No limit exceeds
+ * what the caps allow, so a driver is never told it may map what can
+ * never be mapped.
  */
 static size_t dsw_max_mapping_size_rcu(struct device *dev)
 {
@@ -506,15 +506,20 @@ static size_t dsw_max_mapping_size_rcu(struct device *dev)
 		return min(want, dyn);
 	if (max != SIZE_MAX && mode == DSW_MODE_STATIC_FIRST)
 		return max;
-	return dyn;
+	return dsw_bounce_default_mapping(shim);
 }
 
 static size_t dsw_max_mapping_size(struct device *dev)
 {
+	struct dsw_shim *shim;
 	size_t max;
 
 	rcu_read_lock();
 	max = dsw_max_mapping_size_rcu(dev);
+	/* what a driver may map from now on must stay possible */
+	shim = dsw_shim_get(dev);
+	if (shim && max && max != SIZE_MAX)
+		dsw_bounce_promise(shim, max);
 	rcu_read_unlock();
 	return max;
 }
@@ -644,7 +649,8 @@ static void dsw_shim_free(struct dsw_shim *shim)
  * dsw_shim_create() - build the shim for @dev (not yet installed)
  * @dev: a device dsw_shim_can_attach() accepted
  *
- * Allocates the shadows and the dynamic reserve.
+ * Allocates the shadows and the dynamic reserve; logs one line naming the
+ * device if it cannot.
  *
  * Context: process context.
  * Return: the shim, or an ERR_PTR().
@@ -656,7 +662,7 @@ struct dsw_shim *dsw_shim_create(struct device *dev)
 
 	shim = kzalloc(sizeof(*shim), GFP_KERNEL);
 	if (!shim)
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(-ENOMEM);	/* the allocator says why */
 	shim->dev = dev;
 	shim->ops = dsw_ops_template;
 	INIT_LIST_HEAD(&shim->node);
@@ -671,6 +677,7 @@ struct dsw_shim *dsw_shim_create(struct device *dev)
 	shim->scratch = dsw_shadow_new(shim, "-scratch");
 	if (!shim->stats || !shim->shadow || !shim->bshadow ||
 	    !shim->scratch) {
+		pr_err("%s: cannot allocate its state\n", dev_name(dev));
 		dsw_shim_free(shim);
 		return ERR_PTR(ret);
 	}

@@ -5,7 +5,7 @@
  *
  *	dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]
  *	dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED] [--irq]
- *	dma_api --release | --hog | --unhog
+ *	dma_api --release | --hog | --unhog | --fragment | --unfragment
  *	dma_api --stress THREADS --size BYTES --ms MS [--bits N] [--seed SEED]
  *
  * The module checks the data of each case (every byte); this program checks
@@ -38,6 +38,9 @@
  *            so that bounced mappings of the device under test go dynamic:
  *            "hogged N mappings, B bytes"
  *   --unhog  "unhogged"
+ *   --fragment  leave free memory in single pages that cannot merge
+ *            (DSW_TEST_OP_FRAGMENT): "fragmented: N pages kept, B bytes"
+ *   --unfragment  "unfragmented"
  *   --stress THREADS --size BYTES --ms MS   random map cases of up to
  *            BYTES from THREADS kernel threads for MS milliseconds, with
  *            the device's mask at --bits (DSW_TEST_OP_STRESS), every byte
@@ -232,6 +235,8 @@ static const char *const op_name[DSW_TEST_OP_NR] = {
 	[DSW_TEST_OP_UNHOG] = "unhog",
 	[DSW_TEST_OP_HOLD] = "hold",
 	[DSW_TEST_OP_STRESS] = "stress",
+	[DSW_TEST_OP_FRAGMENT] = "fragment",
+	[DSW_TEST_OP_UNFRAGMENT] = "unfragment",
 	[DSW_TEST_OP_RELEASE] = "release",
 };
 
@@ -1016,7 +1021,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: dma_api --expect kernel|static|dynamic [--filter TEXT] [--list]\n"
 		"       dma_api --hold N --size BYTES [--dir bidi|to|from] [--seed SEED] [--irq]\n"
-		"       dma_api --release | --hog | --unhog\n"
+		"       dma_api --release | --hog | --unhog | --fragment | --unfragment\n"
 		"       dma_api --stress THREADS --size BYTES --ms MS [--bits N] [--seed SEED]\n");
 	return 2;
 }
@@ -1158,6 +1163,11 @@ static int run_one(unsigned int op)
 	else if (op == DSW_TEST_OP_HOG)
 		printf("hogged %u mappings, %llu bytes\n", c.hog_mappings,
 		       (unsigned long long)c.hog_bytes);
+	else if (op == DSW_TEST_OP_FRAGMENT)
+		printf("fragmented: %u pages kept, %llu bytes\n", c.hog_mappings,
+		       (unsigned long long)c.hog_bytes);
+	else if (op == DSW_TEST_OP_UNFRAGMENT)
+		printf("unfragmented\n");
 	else
 		printf("unhogged\n");
 	return 0;
@@ -1235,6 +1245,10 @@ int main(int argc, char **argv)
 			one = DSW_TEST_OP_HOG;
 		} else if (!strcmp(argv[i], "--unhog") && !one) {
 			one = DSW_TEST_OP_UNHOG;
+		} else if (!strcmp(argv[i], "--fragment") && !one) {
+			one = DSW_TEST_OP_FRAGMENT;
+		} else if (!strcmp(argv[i], "--unfragment") && !one) {
+			one = DSW_TEST_OP_UNFRAGMENT;
 		} else if (!strcmp(argv[i], "--expect") && i + 1 < argc) {
 			static const struct name_val modes[] = {
 				{ "kernel", MODE_KERNEL },

@@ -18,22 +18,9 @@ ktap_begin
 dsw_unload
 head -c $((MIB * 1048576)) /dev/urandom >/tmp/pattern
 
-# io BLK NAME: write and read back JOBS x MIB MiB with direct I/O.
-io() {
-	if dsw_wait_dev "$1" && dsw_io_write "$1" /tmp/pattern $JOBS $MIB &&
-			dsw_io_verify "$1" /tmp/pattern $JOBS $MIB; then
-		ktap_ok "$2: $((JOBS * MIB)) MiB written and read back, checksums match"
-	else
-		ktap_fail "$2: $((JOBS * MIB)) MiB written and read back, checksums match"
-	fi
-}
-
-state() {
-	sed -n "s/^$1 //p" "$DSW_DEBUGFS/devices" 2>/dev/null
-}
 
 ktap_check "drivers bound, module not loaded" dsw_load_drivers
-io /dev/vda "virtio-blk without the module"
+dsw_io /dev/vda "virtio-blk without the module"
 ktap_check "modprobe dynswiotlb (nothing selected)" modprobe dynswiotlb
 
 # Attach a device whose driver is bound: unbind, install, rebind.
@@ -41,13 +28,13 @@ dsw_mark
 out=$(dsw_write "$DSW_SYSFS/attach" "$DSW_VIRTIO_BDF") &&
 	ktap_ok "attach $DSW_VIRTIO_BDF while virtio-pci is bound" ||
 	ktap_fail "attach $DSW_VIRTIO_BDF while virtio-pci is bound" "$out"
-[ "$(state "$DSW_VIRTIO_BDF")" = attached ] &&
+[ "$(dsw_state "$DSW_VIRTIO_BDF")" = attached ] &&
 	dsw_log_since | grep -q "$DSW_VIRTIO_BDF: rebinding driver virtio-pci" &&
 	[ -e "/sys/bus/pci/devices/$DSW_VIRTIO_BDF/driver" ] &&
 	ktap_ok "it is attached and its driver was rebound" ||
 	ktap_fail "it is attached and its driver was rebound" "$(dsw_log_since)"
 sleep 1
-io /dev/vda "virtio-blk attached at run time"
+dsw_io /dev/vda "virtio-blk attached at run time"
 [ "$(dsw_stat "$DSW_VIRTIO_BDF" maps)" -gt 0 ] &&
 	ktap_ok "its mappings go through the module" ||
 	ktap_fail "its mappings go through the module"
@@ -66,12 +53,12 @@ echo "$out" | grep -q 'File exists' && ktap_ok "attach twice: EEXIST" ||
 dsw_unbind "$DSW_NVME_BDF"
 dsw_mark
 out=$(dsw_write "$DSW_SYSFS/attach" "$DSW_NVME_BDF") &&
-	[ "$(state "$DSW_NVME_BDF")" = attached ] &&
+	[ "$(dsw_state "$DSW_NVME_BDF")" = attached ] &&
 	! dsw_log_since | grep -q rebinding &&
 	ktap_ok "attach the unbound NVMe controller: attached at once" ||
 	ktap_fail "attach the unbound NVMe controller: attached at once" "$out $(dsw_log_since)"
 dsw_probe "$DSW_NVME_BDF"
-io /dev/nvme0n1 "NVMe bound after attach"
+dsw_io /dev/nvme0n1 "NVMe bound after attach"
 [ "$(dsw_stat "$DSW_NVME_BDF" maps)" -gt 0 ] && ktap_ok "NVMe mappings go through the module" ||
 	ktap_fail "NVMe mappings go through the module"
 
@@ -82,27 +69,27 @@ done
 
 # Detach both: the drivers come back on the kernel's own DMA path.
 for bdf in "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF"; do
-	out=$(dsw_write "$DSW_SYSFS/detach" "$bdf") && [ -z "$(state "$bdf")" ] &&
+	out=$(dsw_write "$DSW_SYSFS/detach" "$bdf") && [ -z "$(dsw_state "$bdf")" ] &&
 		[ -e "/sys/bus/pci/devices/$bdf/driver" ] &&
 		ktap_ok "detach $bdf: forgotten, driver bound again" ||
 		ktap_fail "detach $bdf: forgotten, driver bound again" "$out"
 done
 sleep 1
-io /dev/vda "virtio-blk after detach"
-io /dev/nvme0n1 "NVMe after detach"
+dsw_io /dev/vda "virtio-blk after detach"
+dsw_io /dev/nvme0n1 "NVMe after detach"
 ktap_check "unload once nothing is attached" dsw_unload
-io /dev/vda "virtio-blk after unload"
-io /dev/nvme0n1 "NVMe after unload"
+dsw_io /dev/vda "virtio-blk after unload"
+dsw_io /dev/nvme0n1 "NVMe after unload"
 ktap_check "refcount and module gone" sh -c '! test -e /sys/module/dynswiotlb'
 
 # Devices selected by devices= with their drivers bound are rebound at load.
 dsw_mark
 ktap_check "load with both drivers bound" modprobe dynswiotlb \
 	devices="$DSW_VIRTIO_BDF,$DSW_NVME_BDF"
-[ "$(state "$DSW_VIRTIO_BDF")" = attached ] && [ "$(state "$DSW_NVME_BDF")" = attached ] &&
+[ "$(dsw_state "$DSW_VIRTIO_BDF")" = attached ] && [ "$(dsw_state "$DSW_NVME_BDF")" = attached ] &&
 	ktap_ok "both attached at load" || ktap_fail "both attached at load" "$(cat "$DSW_DEBUGFS/devices")"
 sleep 1
-io /dev/vda "virtio-blk attached at load"
+dsw_io /dev/vda "virtio-blk attached at load"
 dsw_unbind_disks
 ktap_check "unbinding the drivers releases the module" dsw_unload
 
@@ -123,7 +110,7 @@ fi
 	ktap_fail "the buffers file lists them" "$(cat "$DSW_DEBUGFS/$TDEV/buffers")"
 dsw_mark
 out=$(dsw_write "$DSW_SYSFS/detach" $TDEV)
-echo "$out" | grep -q 'busy' && [ "$(state $TDEV)" = attached ] &&
+echo "$out" | grep -q 'busy' && [ "$(dsw_state $TDEV)" = attached ] &&
 	dsw_log_since | grep -q "$TDEV: detach refused: 8 dynamic buffers are mapped" &&
 	ktap_ok "detach refused: EBUSY, still attached" ||
 	ktap_fail "detach refused: EBUSY, still attached" "$out $(dsw_log_since)"
@@ -136,7 +123,7 @@ if ./dma_api --release >/dev/null && ./dma_api --unhog >/dev/null &&
 else
 	ktap_fail "released: no live buffer"
 fi
-out=$(dsw_write "$DSW_SYSFS/detach" $TDEV) && [ -z "$(state $TDEV)" ] &&
+out=$(dsw_write "$DSW_SYSFS/detach" $TDEV) && [ -z "$(dsw_state $TDEV)" ] &&
 	ktap_ok "detach succeeds once nothing is mapped" ||
 	ktap_fail "detach succeeds once nothing is mapped" "$out"
 modprobe -r dynswiotlb_test

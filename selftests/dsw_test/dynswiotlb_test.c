@@ -44,6 +44,7 @@
 #include <linux/kernel.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
@@ -1526,6 +1527,8 @@ static bool dsw_t_op_has_size(u32 op)
 	case DSW_TEST_OP_HOG:
 	case DSW_TEST_OP_UNHOG:
 	case DSW_TEST_OP_RELEASE:
+	case DSW_TEST_OP_FRAGMENT:
+	case DSW_TEST_OP_UNFRAGMENT:
 		return false;
 	}
 	return true;
@@ -1639,6 +1642,81 @@ static int dsw_t_validate(const struct dsw_test_case *c)
 	if ((c->flags & DSW_TEST_F_PARTIAL) &&
 	    (c->offset & c->min_align_mask & 2047))
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * FRAGMENT: the blocks kept, linked through page->lru, their order in
+ * page_private().  The margin is memory left free while single pages are
+ * taken, so that other allocations never see an empty allocator.
+ */
+#define DSW_T_FRAG_MARGIN	(32UL << 20)
+#ifdef MAX_PAGE_ORDER
+#define DSW_T_MAX_ORDER		MAX_PAGE_ORDER
+#else
+#define DSW_T_MAX_ORDER		(MAX_ORDER - 1)
+#endif
+static LIST_HEAD(dsw_t_frag);
+static unsigned long dsw_t_frag_pages;
+
+static void dsw_t_unfragment(void)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, &dsw_t_frag, lru) {
+		list_del(&page->lru);
+		__free_pages(page, page_private(page));
+	}
+	dsw_t_frag_pages = 0;
+}
+
+static void dsw_t_frag_keep(struct page *page, unsigned int order)
+{
+	set_page_private(page, order);
+	list_add(&page->lru, &dsw_t_frag);
+	dsw_t_frag_pages += 1UL << order;
+}
+
+/*
+ * Take single pages down to the margin (keeping the even ones), then every
+ * larger block left, then give the odd pages back: what is free then is
+ * single pages whose buddies are all taken.
+ */
+static int dsw_t_fragment(struct dsw_test_case *c)
+{
+	gfp_t gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
+	unsigned long n = 0;
+	struct page *page, *tmp;
+	struct sysinfo si;
+	LIST_HEAD(odd);
+	int order;
+
+	if (dsw_t_frag_pages)
+		return -EBUSY;
+	for (;;) {
+		if (!(n++ % 256)) {
+			si_meminfo(&si);
+			if (si.freeram * si.mem_unit < DSW_T_FRAG_MARGIN)
+				break;
+			cond_resched();
+		}
+		page = alloc_page(gfp);
+		if (!page)
+			break;
+		if (page_to_pfn(page) & 1)
+			list_add(&page->lru, &odd);
+		else
+			dsw_t_frag_keep(page, 0);
+	}
+	for (order = DSW_T_MAX_ORDER; order > 0; order--)
+		while ((page = alloc_pages(gfp, order)))
+			dsw_t_frag_keep(page, order);
+	list_for_each_entry_safe(page, tmp, &odd, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	c->hog_mappings = dsw_t_frag_pages;
+	c->hog_bytes = (u64)dsw_t_frag_pages << PAGE_SHIFT;
 	return 0;
 }
 
@@ -1776,6 +1854,12 @@ static int dsw_t_run(struct dsw_test_case *c, struct dsw_t_file *f)
 		break;
 	case DSW_TEST_OP_RELEASE:
 		c->mapped_nents = dsw_t_release_held();
+		break;
+	case DSW_TEST_OP_FRAGMENT:
+		ret = dsw_t_fragment(c);
+		break;
+	case DSW_TEST_OP_UNFRAGMENT:
+		dsw_t_unfragment();
 		break;
 	}
 	if (ret && !c->stage)
@@ -2111,6 +2195,7 @@ static void __exit dsw_t_exit(void)
 	mutex_lock(&dsw_t_lock);
 	dsw_t_release_held();
 	dsw_t_unhog();
+	dsw_t_unfragment();
 	mutex_unlock(&dsw_t_lock);
 	dsw_t_devices_unregister();
 	platform_driver_unregister(&dsw_t_driver);

@@ -112,6 +112,22 @@ dsw_io_verify() {
 	return $_rc
 }
 
+# dsw_state NAME: the registry state of a selected device (debugfs).
+dsw_state() {
+	sed -n "s/^$1 \([a-z]*\).*/\1/p" "$DSW_DEBUGFS/devices" 2>/dev/null
+}
+
+# dsw_io BLK NAME: one KTAP result: JOBS x MIB MiB of /tmp/pattern written
+# to BLK and read back with direct I/O (JOBS and MIB set by the test).
+dsw_io() {
+	if dsw_wait_dev "$1" && dsw_io_write "$1" /tmp/pattern "$JOBS" "$MIB" &&
+			dsw_io_verify "$1" /tmp/pattern "$JOBS" "$MIB"; then
+		ktap_ok "$2: $((JOBS * MIB)) MiB written and read back, checksums match"
+	else
+		ktap_fail "$2: $((JOBS * MIB)) MiB written and read back, checksums match"
+	fi
+}
+
 DSW_SYSFS=/sys/kernel/dynswiotlb
 
 # dsw_unbind BDF: unbind whatever driver is bound to a PCI device.

@@ -208,7 +208,9 @@
 #define DSW_TEST_OP_HOLD		18	/* map nents buffers and keep them mapped */
 #define DSW_TEST_OP_RELEASE		19	/* unmap what HOLD keeps mapped */
 #define DSW_TEST_OP_STRESS		20	/* random map cases from @nents threads */
-#define DSW_TEST_OP_NR			21
+#define DSW_TEST_OP_FRAGMENT		21	/* fragment free memory: no high orders */
+#define DSW_TEST_OP_UNFRAGMENT		22	/* give FRAGMENT's pages back */
+#define DSW_TEST_OP_NR			23
 
 /*
  * HOLD keeps streaming mappings of the device under test alive across
@@ -250,6 +252,14 @@
  * bounced segments, and for the first case that failed a check its
  * fail_check, mismatches, first_bad and stress_bad (op << 32 | size);
  * status ENOMEM (stage SETUP) if the threads cannot be started.
+ *
+ * FRAGMENT (no input but op) takes every page the allocator gives without
+ * retrying and gives back those with odd page frame numbers: about half of
+ * the memory that was free is free again, but no two free pages are
+ * buddies, so no allocation above order 0 can succeed from it (nor be
+ * compacted: the kept pages are not movable).  Result: hog_mappings pages
+ * kept, hog_bytes their bytes; EBUSY if already fragmented.  UNFRAGMENT
+ * gives them back (unloading the module does too).
  */
 
 /* Directions (dsw_test_case.dir), the values of enum dma_data_direction. */
