@@ -41,6 +41,8 @@ static unsigned char *huge_buffer(size_t len)
 	a = ((uintptr_t)p + HUGE - 1) & ~(HUGE - 1);
 	madvise((void *)a, len, MADV_HUGEPAGE);
 	memset((void *)a, 0, len);	/* fault the huge pages in now */
+	/* unevictable: with compact_unevictable_allowed 0 nothing moves them */
+	mlock((void *)a, len);
 	return (unsigned char *)a;
 }
 

@@ -1648,7 +1648,8 @@ static int dsw_t_validate(const struct dsw_test_case *c)
 /*
  * FRAGMENT: the blocks kept, linked through page->lru, their order in
  * page_private().  The margin is memory left free while single pages are
- * taken, so that other allocations never see an empty allocator.
+ * taken, so that other allocations never see an empty allocator; it is
+ * then taken in blocks of every order above 0, ignoring the watermarks.
  */
 #define DSW_T_FRAG_MARGIN	(32UL << 20)
 #ifdef MAX_PAGE_ORDER
@@ -1708,8 +1709,9 @@ static int dsw_t_fragment(struct dsw_test_case *c)
 		else
 			dsw_t_frag_keep(page, 0);
 	}
+	/* below the watermarks too: no block above order 0 stays free */
 	for (order = DSW_T_MAX_ORDER; order > 0; order--)
-		while ((page = alloc_pages(gfp, order)))
+		while ((page = alloc_pages(gfp | __GFP_MEMALLOC, order)))
 			dsw_t_frag_keep(page, order);
 	list_for_each_entry_safe(page, tmp, &odd, lru) {
 		list_del(&page->lru);
