@@ -9,11 +9,11 @@
 #   2. builds dynswiotlb_bench.ko against the lab tree with W=1 (a copy of
 #      selftests/dsw_test and include/, as build.sh builds it for Debian's
 #      kernels), which must be warning-free;
-#   3. an initramfs (lab-lib.sh: busybox, kmod, the lab modules,
-#      dynswiotlb_bench.ko in extra/), the installed selftests and the
-#      harness's init.sh as /init;
+#   3. the harness's initramfs for the lab kernel (lab-lib.sh, lab_initrd:
+#      busybox, kmod, the lab modules, dynswiotlb_bench.ko in extra/, the
+#      installed selftests, init.sh as /init);
 #   4. boots it as run.sh boots Debian's kernel for the map benchmark
-#      (single-threaded TCG, 6 GiB, 4 vCPUs, the same disks and ports), but
+#      (the same QEMU and TCG mode, 6 GiB, 4 vCPUs, the same disks and ports), but
 #      with a small swiotlb pool, not forced (swiotlb=64), so that the
 #      32-bit-mask "static" contender bounces through a pool that grows:
 #      transient pools per mapping, and pools added by the kernel's worker;
@@ -58,10 +58,8 @@ cp "$mdir/dynswiotlb_bench.ko" "$out/"
 probes=$(grep -o -- '-DDSW_T_[A-Z_]*' "$mdir/.dynswiotlb_bench.o.cmd" | sed 's/^-D//' | sort -u | tr '\n' ' ')
 
 dsw_log "lab-bench: initramfs"
-root="$work/root"
-lab_root --selftests "$root" "$out/dynswiotlb_bench.ko"
 initrd="$out/bench-map.initrd.cpio.gz"
-lab_pack "$root" "$initrd"
+lab_initrd "$initrd" "$out/dynswiotlb_bench.ko"
 
 # As boot.sh's command line for run.sh's map boot, but a small pool.
 name="bench-map"

@@ -15,7 +15,8 @@
 #   - if MODULE.ko (dynswiotlb.ko built against the lab tree) is given: it
 #     loads, and refuses to attach to the disk (the kernel grows by itself).
 # virtio_pci is built in; virtio_blk and nvme are the lab kernel's modules,
-# loaded by the guest's modprobe as on Debian.
+# loaded by the guest's modprobe as on Debian. The initramfs, /init, QEMU
+# and the console judge are the harness's (lab-lib.sh, selftests/qemu/).
 #
 # Logs: $DSW_RESULTS/lab/smoke.{console,markers}. Prints TAP; exits non-zero
 # on any failure. DSW_LAB_VERSION picks a cached lab kernel (default: the
@@ -34,27 +35,16 @@ timeout=${DSW_TIMEOUT:-300}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The initramfs (lab-lib.sh: busybox, kmod, the lab modules, the module
-# under test in extra/), the selftests' guest helpers (lib/dsw.sh) and
-# /init below.
-root="$work/root"
-lab_root "$root" ${ko:+"$ko"}
-cp "$DSW_TOP/selftests/lib/dsw.sh" "$root/lib/dsw.sh"
-
-cat >"$root/init" <<'EOF'
+# The guest's side, run by the harness's /init (init.sh: its watchdog,
+# markers and poweroff) from the harness's initramfs (lab-lib.sh: busybox,
+# kmod, the lab modules, the module under test in extra/, the selftests
+# with their guest helpers lib/dsw.sh). Its output, the LAB-* lines among
+# it, reaches the marker port.
+cat >"$work/lab-smoke.sh" <<'SMOKE'
 #!/bin/sh
-# PID 1 of the lab smoke boot (written by bench/lab-boot.sh).
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
-echo 1 >/proc/sys/kernel/sysrq
-. /lib/dsw.sh
-exec 3>/dev/ttyS1
-marker() { echo "$*" >&3; }
+# The lab smoke boot's guest side (written by bench/lab-boot.sh).
+. /selftests/lib/dsw.sh
+marker() { echo "$*"; }
 tlb=/sys/kernel/debug/swiotlb
 val() { cat "$tlb/$1" 2>/dev/null || echo -; }
 pool() {
@@ -62,25 +52,13 @@ pool() {
 		"hiwater=$(val io_tlb_used_hiwater) transient=$(val io_tlb_transient_nslabs)"
 }
 
-timeout=$(sed -n 's/.*lab.timeout=\([0-9]*\).*/\1/p' /proc/cmdline)
-(
-	sleep "${timeout:-300}"
-	marker "LAB-WATCHDOG after ${timeout}s"
-	echo w >/proc/sysrq-trigger
-	for f in "$tlb"/*; do marker "LAB-WATCHDOG $f $(cat "$f")"; done
-	marker "LAB-POWEROFF"
-	sleep 1
-	poweroff -f
-) &
-wd=$!
-
 marker "LAB-BOOTED $(uname -r)"
 marker "LAB-INFO debugfs swiotlb/: $(ls "$tlb" | tr '\n' ' ')"
 marker "LAB-POOL boot: $(pool)"
 dmesg | grep -E 'Linux version|software IO TLB|swiotlb' | grep -v 'ommand line' |
-	sed 's/^/LAB-DMESG /' >&3
+	sed 's/^/LAB-DMESG /'
 
-dsw_load_drivers || marker "LAB-FAIL modprobe virtio_blk nvme"
+dsw_load_drivers >/dev/null 2>&1 || marker "LAB-FAIL modprobe virtio_blk nvme"
 dsw_wait_dev /dev/vda 10
 dsw_wait_dev /dev/nvme0n1 10
 
@@ -114,31 +92,26 @@ if [ -f /lib/modules/$(uname -r)/extra/dynswiotlb.ko ]; then
 		else
 			marker "LAB-MODULE attach $DSW_VIRTIO_BDF: refused (${err##*: })"
 		fi
-		dmesg | grep 'dynswiotlb:' | sed 's/^/LAB-MODULE-LOG /' >&3
+		dmesg | grep 'dynswiotlb:' | sed 's/^/LAB-MODULE-LOG /'
 		rmmod dynswiotlb && marker "LAB-MODULE unloaded" || marker "LAB-MODULE unload failed"
 	else
 		marker "LAB-MODULE load failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
 	fi
 fi
 marker "LAB-TAINT $(cat /proc/sys/kernel/tainted)"
-kill $wd 2>/dev/null
 marker "LAB-DONE"
-sync
-marker "LAB-POWEROFF"
-sleep 1
-poweroff -f
-EOF
-chmod 755 "$root/init"
+SMOKE
+chmod 755 "$work/lab-smoke.sh"
 initrd="$out/smoke.initrd.cpio.gz"
-lab_pack "$root" "$initrd"
+lab_initrd --file "$work/lab-smoke.sh" /lab-smoke.sh "$initrd" ${ko:+"$ko"}
 
 console="$out/smoke.console"
 markers="$out/smoke.markers"
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
-append+=" swiotlb=${DSW_SWIOTLB:-128,1,force} lab.timeout=$timeout ${DSW_APPEND:-}"
+append+=" swiotlb=${DSW_SWIOTLB:-128,1,force} dsw.timeout=$timeout dsw.script=/lab-smoke.sh"
+append+=" ${DSW_APPEND:-}"
 t0=$(date +%s)
-qrc=0
-lab_qemu smoke "$initrd" "$append" $((timeout + 60)) || qrc=$?
+lab_boot smoke "$initrd" "$append" $((timeout + 60))
 t1=$(date +%s)
 
 # Judge it.
@@ -160,6 +133,7 @@ mark() { grep -q "^$1" "$markers" 2>/dev/null; }
 echo "TAP version 13"
 echo "# lab kernel $krel ($image), QEMU ${qrc}, $((t1 - t0)) s; console: $console"
 echo "# qemu: $(cat "$out/smoke.cmdline")"
+[ -n "$retried" ] && echo "# $retried"
 m LAB-DMESG | sed 's/^LAB-DMESG /# boot: /'
 m LAB-INFO | sed 's/^LAB-INFO /# /'
 m "LAB-POOL boot" | sed 's/^LAB-POOL /# /'
@@ -203,8 +177,8 @@ taint=$(m LAB-TAINT | cut -d' ' -f2)
 bad=$(lab_console_bad "$console")
 [ -z "$bad" ] && tap OK "console: no panic, oops, BUG or WARNING" ||
 	tap FAIL "console: $(echo "$bad" | tr '\n' '|')"
-mark LAB-WATCHDOG && echo "# $(m LAB-WATCHDOG | head -n1)"
-mark LAB-DONE && mark LAB-POWEROFF && ! mark LAB-WATCHDOG &&
+mark DSW-WATCHDOG && echo "# $(m DSW-WATCHDOG | head -n1)"
+mark LAB-DONE && mark DSW-POWEROFF && ! mark DSW-WATCHDOG &&
 	tap OK "finished and powered off by itself" || tap FAIL "finished and powered off by itself"
 echo "1..$n"
 [ $fails = 0 ]

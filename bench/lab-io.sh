@@ -10,8 +10,9 @@
 # ratios). TARGET: the Debian kernel to compare with, default 6.12 (the
 # lab kernel's own source).
 #   1. builds the lab kernel if it is not cached (instant when it is);
-#   2. an initramfs (lab-lib.sh: busybox, kmod, the lab modules, fio with
-#      its libraries, the installed selftests, the harness's init.sh);
+#   2. the harness's initramfs for the lab kernel (lab-lib.sh, lab_initrd:
+#      busybox, kmod, the lab modules, fio with its libraries, the
+#      installed selftests, init.sh as /init);
 #   3. DSW_IO_ROUNDS boots (default 2), each as io.sh boots Debian's
 #      kernel (1 GiB, 2 vCPUs, the same disks, dsw.io_mib and dsw.io_stall);
 #   4. per boot, $DSW_RESULTS/TARGET/bench-io-lab-rN.raw: the line
@@ -47,9 +48,8 @@ rm -f "$out"/bench-io-lab-r*.*	# a run with more rounds
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dsw_log "lab-io: initramfs (fio, selftests)"
-lab_root --fio --selftests "$work/root"
 initrd="$work/initrd.cpio.gz"
-lab_pack "$work/root" "$initrd"
+lab_initrd --fio "$initrd"
 
 # As boot.sh's command line for io.sh's boots.
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"

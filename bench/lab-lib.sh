@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by lab-boot.sh, lab-bench.sh and lab-io.sh (sourced, after
-# selftests/qemu/lib.sh): the cached lab kernel, an initramfs for it and
-# its QEMU command line, which is the harness's (boot.sh).
+# selftests/qemu/lib.sh): the cached lab kernel, its initramfs and its
+# boots, which are the harness's: selftests/qemu/initramfs.sh builds the
+# initramfs, selftests/qemu/vm.sh boots and judges (as boot.sh's boots).
+. "$DSW_TOP/selftests/qemu/vm.sh"
+vm_target=lab			# the lab kernel's QEMU and accel (dsw_qemu)
+vm_nvme_serial=lab0001
 
 # lab_find: the cached lab kernel, DSW_LAB_VERSION or the last built. Sets
 # lab (its cache directory), krel (its release), image (DSW_LAB_IMAGE,
@@ -17,149 +21,97 @@ lab_find() {
 	mkdir -p "$out"
 }
 
-# lab_copy_with_libs ROOT BIN...: host binaries into ROOT/bin, with the
-# shared libraries they need at their own paths (initramfs.sh's
-# copy_with_libs, for the lab's tree).
-lab_copy_with_libs() {
-	local root=$1 f lib
-
-	shift
-	for f in "$@"; do
-		cp -L "$f" "$root/bin/"
-		for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
-			mkdir -p "$root$(dirname "$lib")"
-			cp -L "$lib" "$root$lib"
-		done
-	done
-}
-
-# lab_root [--fio] [--selftests] DIR [KO...]: an initramfs tree in DIR for
-# the lab kernel: busybox-static, kmod's tools with their libraries (as on
-# the harness's guests: lib/dsw.sh calls them by path), the lab kernel's
-# modules and each KO in extra/. The host's depmod writes modules.dep for
-# the host's kmod that reads it in the guest. DIR gets /init from the
-# caller, except with --selftests: the installed selftests
-# (`make -C selftests install`) and the harness's init.sh as /init, as on
-# the harness's guests. --fio: Debian's fio with its libraries, for the
-# real-I/O benchmark (bench_io.sh) only, as initramfs.sh does: 84 MB.
-lab_root() {
-	local fio= tests= root t
+# lab_initrd [--fio] [--file SRC DEST]... OUT [KO...]: the lab kernel's
+# initramfs (initramfs.sh --modules): busybox-static, kmod's tools and
+# dynswiotlbctl with their libraries, the installed selftests, init.sh as
+# /init (the script to run comes from the kernel command line), every lab
+# module and each KO in extra/. --fio: Debian's fio with its libraries
+# (84 MB: only for the real-I/O benchmark); --file: a host file into the
+# guest at DEST.
+lab_initrd() {
+	local opts=() f k
 
 	while :; do
 		case "$1" in
-		--fio) fio=1 ;;
-		--selftests) tests=1 ;;
+		--fio) opts+=(--fio) ;;
+		--file) opts+=(--file "$2" "$3"); shift 2 ;;
 		*) break ;;
 		esac
 		shift
 	done
-	root=$1
+	f=$1
 	shift
-	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,usr/sbin,lib/modules}
-	chmod 755 "$root"	# the guest's /: mktemp's 0700 would shut out other users
-	cp /bin/busybox "$root/bin/busybox"
-	ln -s busybox "$root/bin/sh"
-	lab_copy_with_libs "$root" /bin/kmod
-	for t in modprobe insmod rmmod lsmod modinfo depmod; do
-		ln -s /bin/kmod "$root/usr/sbin/$t"
+	for k in "$@"; do opts+=(--ko "$k"); done
+	"$DSW_TOP/selftests/qemu/initramfs.sh" ${opts[@]+"${opts[@]}"} \
+		--modules "$lab/modules/lib/modules/$krel" "$f" || dsw_die "lab: initramfs failed"
+}
+
+# lab_root [--fio] [--selftests] DIR [KO...]: lab_initrd's tree in DIR
+# instead of an archive, for a caller that writes its own /init or adds
+# files (--selftests: kept for old callers, the tree always has them);
+# lab_pack DIR OUT packs it.
+lab_root() {
+	local opts=() d k
+
+	while :; do
+		case "$1" in
+		--fio) opts+=(--fio) ;;
+		--selftests) ;;
+		*) break ;;
+		esac
+		shift
 	done
-	[ -n "$fio" ] && lab_copy_with_libs "$root" /usr/bin/fio
-	if [ -n "$tests" ]; then
-		cp "$DSW_TOP/selftests/qemu/init.sh" "$root/init"
-		chmod 755 "$root/init"
-		make -s -C "$DSW_TOP/selftests" install INSTALL_PATH="$root/selftests" >/dev/null ||
-			dsw_die "lab: make -C selftests install failed"
-	fi
-	cp -a "$lab/modules/lib/modules/$krel" "$root/lib/modules/"
-	rm -f "$root/lib/modules/$krel/build" "$root/lib/modules/$krel/source"
-	mkdir -p "$root/lib/modules/$krel/extra"
-	for t in "$@"; do
-		cp "$t" "$root/lib/modules/$krel/extra/"
-	done
-	depmod -b "$root" "$krel"
+	d=$1
+	shift
+	for k in "$@"; do opts+=(--ko "$k"); done
+	"$DSW_TOP/selftests/qemu/initramfs.sh" ${opts[@]+"${opts[@]}"} --tree \
+		--modules "$lab/modules/lib/modules/$krel" "$d" || dsw_die "lab: initramfs failed"
 }
 
 # lab_pack DIR OUT: DIR as a gzipped newc cpio archive.
 lab_pack() {
-	(cd "$1" && find . | cpio -o -H newc --quiet) | gzip -1 >"$2"
+	dsw_pack_initrd "$1" "$2"
 }
 
-# lab_qemu NAME INITRD APPEND SECONDS: boot the lab kernel under QEMU/TCG
-# as boot.sh boots Debian's: DSW_MEM and DSW_SMP (default 1G, 2), the
-# console on the first serial port ($out/NAME.console), markers on the
-# second ($out/NAME.markers), two sparse scratch disks of DSW_DISK_SIZE
-# (default 1G; virtio-blk through the DMA API, NVMe), QEMU killed after
-# SECONDS. Returns QEMU's
-# (or timeout's) status; the command line is in $out/NAME.cmdline.
+# lab_qemu NAME INITRD APPEND SECONDS: one boot of the lab kernel
+# (dsw_vm_run), with no second attempt: for a caller whose /init is its
+# own. Returns QEMU's (or timeout's) status.
 lab_qemu() {
-	local name=$1 initrd=$2 append=$3 seconds=$4 rc=0
-	local cmd
+	local name=$1
 
-	rm -f "$out/$name.console" "$out/$name.markers"
-	truncate -s 0 "$out/$name.vda.img" "$out/$name.nvme.img"
-	truncate -s "${DSW_DISK_SIZE:-1G}" "$out/$name.vda.img" "$out/$name.nvme.img"
-	cmd=(qemu-system-x86_64 -machine pc -accel "$(dsw_target_accel 6.12)" -cpu max
-		-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}"
-		-nodefaults -nographic -no-reboot -monitor none
-		-serial "file:$out/$name.console" -serial "file:$out/$name.markers"
-		-kernel "$image" -initrd "$initrd" -append "$append"
-		-drive "file=$out/$name.vda.img,if=none,id=d0,format=raw,cache=unsafe"
-		-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,addr=04.0
-		-drive "file=$out/$name.nvme.img,if=none,id=d1,format=raw,cache=unsafe"
-		-device nvme,serial=lab0001,drive=d1,addr=05.0)
-	echo "${cmd[*]}" >"$out/$name.cmdline"
-	timeout --foreground -k 10 "$seconds" "${cmd[@]}" </dev/null >"$out/$name.qemu" 2>&1 || rc=$?
-	rm -f "$out/$name.vda.img" "$out/$name.nvme.img"
-	return $rc
+	shift
+	dsw_vm_run "$out/$name" "$image" "$@"
+}
+
+# lab_boot NAME INITRD APPEND SECONDS: boot the lab kernel as boot.sh
+# boots Debian's (vm.sh, dsw_vm_boot): DSW_MEM and DSW_SMP (default 1G,
+# 2), the console in $out/NAME.console, markers in $out/NAME.markers, the
+# command line in $out/NAME.cmdline, two sparse scratch disks of
+# DSW_DISK_SIZE (virtio-blk through the DMA API, NVMe), QEMU killed after
+# SECONDS, booted once more if the kernel died before /init. Sets qrc
+# (QEMU's status) and retried (empty, or what happened).
+lab_boot() {
+	local name=$1
+
+	shift
+	dsw_vm_boot "$out/$name" "$image" "$@"
 }
 
 # lab_console_bad FILE: the first lines of a console log that show a
-# panic, oops, BUG, WARNING, call trace or GPF (the patterns boot.sh
-# judges by).
+# panic, oops, BUG, WARNING, call trace or GPF (vm.sh's judge).
 lab_console_bad() {
-	grep -E 'Kernel panic|BUG:|Oops|WARNING:|Call Trace|general protection' "$1" 2>/dev/null |
-		head -n 5 || true
-}
-
-# lab_boot NAME INITRD APPEND SECONDS: lab_qemu, and once more if the
-# kernel died before /init (it never ran the guest's side; boot.sh does
-# the same: under TCG an early oops has been seen once in many boots).
-# Sets qrc (QEMU's status) and retried (empty, or what happened).
-lab_boot() {
-	local try
-
-	retried=
-	for try in 1 2; do
-		qrc=0
-		lab_qemu "$@" || qrc=$?
-		grep -q '^DSW-BOOTED' "$out/$1.markers" 2>/dev/null && return
-		[ $try = 2 ] && return
-		cp "$out/$1.console" "$out/$1.console.first-attempt" 2>/dev/null
-		retried="first boot died before /init (console: $out/$1.console.first-attempt); booted again"
-	done
+	dsw_console_bad "$1"
 }
 
 # lab_judge NAME SECONDS MARKER...: the boot NAME judged as boot.sh judges
-# one, into the array problems (empty: clean): QEMU's status qrc (killed
-# after SECONDS), every MARKER on the marker port, no guest watchdog, no
-# panic, oops, BUG or WARNING on the console.
+# one (vm.sh, dsw_vm_judge), into the array problems (empty: clean): QEMU's
+# status qrc (killed after SECONDS), every MARKER on the marker port, no
+# guest watchdog, no panic, oops, BUG or WARNING on the console.
 lab_judge() {
-	local name=$1 seconds=$2 m w bad
+	local name=$1
 
-	shift 2
-	problems=()
-	case $qrc in
-	0) ;;
-	124|137) problems+=("host timeout: QEMU killed after $seconds s") ;;
-	*) problems+=("QEMU exited $qrc: $(head -c 300 "$out/$name.qemu")") ;;
-	esac
-	for m in "$@"; do
-		grep -q "^$m" "$out/$name.markers" 2>/dev/null || problems+=("no $m marker")
-	done
-	w=$(grep -m1 '^DSW-WATCHDOG' "$out/$name.markers" 2>/dev/null) &&
-		problems+=("guest watchdog fired: $w")
-	bad=$(lab_console_bad "$out/$name.console")
-	[ -n "$bad" ] && problems+=("console: $(echo "$bad" | tr '\n' '|')")
+	shift
+	dsw_vm_judge "$out/$name" "$@"
 }
 
 # lab_boot_info NAME: the boot's header lines for a .judge file: kernel,

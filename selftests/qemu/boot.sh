@@ -15,6 +15,12 @@
 #   DSW_MEM, DSW_SMP  guest memory and vCPUs (default 1G, 2)
 #   DSW_VARIANT   machine variant: "iommu" = q35 with an Intel IOMMU
 #   DSW_DEMO, DSW_BENCH  run selftests/demo.sh or bench.sh in that mode
+#   DSW_SCRIPT    run this guest script instead (dsw.script=; DSW_ARGS its
+#                 comma-separated arguments, DSW_FILES "SRC:DEST ..." host
+#                 files put into the initramfs for it)
+#   DSW_QEMU, DSW_ACCEL  which QEMU (host, trixie) and TCG mode (multi,
+#                 single) instead of the target's (lib.sh, dsw_qemu)
+#   DSW_MACHINE, DSW_DEVICES  QEMU machine and device classes (vm.sh)
 #
 # The run passes only if the guest reported its KTAP and powered off by
 # itself, no test failed, and the console shows no panic, oops, BUG,
@@ -22,6 +28,7 @@
 # its own taint.)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vm.sh"
 
 target=${1:?usage: boot.sh TARGET [NAME]}
 name=${2:-selftests}
@@ -32,73 +39,42 @@ timeout=${DSW_TIMEOUT:-600}
 mkdir -p "$out"
 
 initrd="$out/initrd.cpio.gz"
-"$(dirname "$0")/initramfs.sh" "$target" "$initrd" || dsw_die "$target: initramfs failed"
-
-# Two scratch disks, sparse (recreated per boot): one virtio-blk that must
-# go through the DMA API (iommu_platform=on), one NVMe.
+files=()
+for f in ${DSW_FILES:-}; do files+=(--file "${f%%:*}" "${f#*:}"); done
+"$(dirname "$0")/initramfs.sh" ${files[@]+"${files[@]}"} "$target" "$initrd" ||
+	dsw_die "$target: initramfs failed"
 
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
 [ -n "${DSW_TESTS:-}" ] && append+=" dsw.tests=$DSW_TESTS"
 [ -n "${DSW_DEMO:-}" ] && append+=" dsw.demo=$DSW_DEMO"
 [ -n "${DSW_BENCH:-}" ] && append+=" dsw.bench=$DSW_BENCH"
+[ -n "${DSW_SCRIPT:-}" ] && append+=" dsw.script=$DSW_SCRIPT"
+[ -n "${DSW_ARGS:-}" ] && append+=" dsw.args=$DSW_ARGS"
 append+=" ${DSW_APPEND:-}"
-machine=(-machine pc)
+# Two scratch disks, sparse (recreated per boot): one virtio-blk that must
+# go through the DMA API (iommu_platform=on), one NVMe.
+vm_target=$target
 case "${DSW_VARIANT:-}" in
 iommu)
-	machine=(-machine q35 -device intel-iommu,intremap=off)
+	vm_machine=q35
+	vm_devices="intel-iommu $vm_devices"
 	append+=" intel_iommu=on"
 	;;
 esac
 
-console="$out/$name.console"
-markers="$out/$name.markers"
-run_qemu() {
-	rm -f "$console" "$markers"
-	truncate -s 0 "$out/vda.img" "$out/nvme.img"
-	truncate -s "${DSW_DISK_SIZE:-1G}" "$out/vda.img" "$out/nvme.img"
-	timeout --foreground -k 10 $((timeout + 120)) \
-		qemu-system-x86_64 "${machine[@]}" -accel "$(dsw_target_accel "$target")" -cpu max \
-		-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}" \
-		-nodefaults -nographic -no-reboot -monitor none \
-		-serial "file:$console" -serial "file:$markers" \
-		-kernel "$kdir/vmlinuz" -initrd "$initrd" -append "$append" \
-		-drive "file=$out/vda.img,if=none,id=d0,format=raw,cache=unsafe" \
-		-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,addr=04.0 \
-		-drive "file=$out/nvme.img,if=none,id=d1,format=raw,cache=unsafe" \
-		-device nvme,serial=dsw0001,drive=d1,addr=05.0 \
-		</dev/null >"$out/$name.qemu" 2>&1
-}
-run_qemu
-qrc=$?
-# A kernel that dies before /init never ran our code: under TCG that has
-# been seen once in many boots (an early int3 oops in sched_clock_cpu).
-# Boot once more, and say so.
-retried=
-if ! grep -q '^DSW-BOOTED' "$markers" 2>/dev/null; then
-	cp "$console" "$console.first-attempt" 2>/dev/null
-	retried="first boot died before /init (console: $console.first-attempt); booted again"
-	run_qemu
-	qrc=$?
-fi
-rm -f "$out/vda.img" "$out/nvme.img"
+prefix="$out/$name"
+console="$prefix.console"
+dsw_vm_boot "$prefix" "$kdir/vmlinuz" "$initrd" "$append" $((timeout + 120))
 
 # The KTAP stream as the guest wrote it on the marker port.
-grep -v '^DSW-' "$markers" >"$out/$name.ktap" 2>/dev/null || true
-
-problems=()
-[ $qrc -eq 124 ] || [ $qrc -eq 137 ] && problems+=("host timeout: QEMU killed after $((timeout + 120))s")
-[ $qrc -ne 0 ] && [ $qrc -ne 124 ] && [ $qrc -ne 137 ] && problems+=("QEMU exited $qrc: $(head -c 300 "$out/$name.qemu")")
-grep -q '^DSW-BOOTED' "$markers" 2>/dev/null || problems+=("guest never reached /init")
-grep -q '^DSW-WATCHDOG' "$markers" 2>/dev/null && problems+=("guest watchdog fired: $(grep -m1 '^DSW-WATCHDOG' "$markers")")
-grep -q '^DSW-DONE' "$markers" 2>/dev/null || problems+=("selftests did not finish")
-grep -q '^DSW-POWEROFF' "$markers" 2>/dev/null || problems+=("no clean poweroff")
-bad=$(grep -E 'Kernel panic|BUG:|Oops|WARNING:|Call Trace|general protection' "$console" 2>/dev/null | head -n 5)
-[ -n "$bad" ] && problems+=("console: $(echo "$bad" | tr '\n' '|')")
+grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
+dsw_vm_judge "$prefix" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF
 
 echo "# $target: $abi, console log: $console"
+echo "# qemu: $dsw_qemu_desc, -smp ${DSW_SMP:-2}, ran $vm_time"
 [ -n "$retried" ] && echo "# $retried"
-cat "$out/$name.ktap"
+cat "$prefix.ktap"
 if [ ${#problems[@]} -eq 0 ]; then
 	echo "ok - boot $target $name: clean run and poweroff"
 else

@@ -14,6 +14,12 @@ dsw_lock_chroot "$rel"
 # Bump when the package list changes so cached chroots are rebuilt.
 stamp="v1"
 pkgs="make,libc6-dev,dkms,kmod,xz-utils,zstd,dwarves,ca-certificates,libelf-dev"
+# Installed on top when missing (no rebuild of a cached chroot): trixie's
+# QEMU, which runs guests with parallel vCPUs (lib.sh, dsw_qemu).
+case "$rel" in
+trixie) extra="qemu-system-x86" ;;
+*) extra= ;;
+esac
 
 write_sources() {
 	local s="$dir/etc/apt/sources.list"
@@ -31,6 +37,7 @@ write_sources() {
 }
 
 if [ "$(cat "$dir/.dsw-ready" 2>/dev/null)" != "$stamp" ]; then
+	dsw_mirrors
 	dsw_log "chroot $rel: debootstrap (first run only, ~1-2 min)"
 	rm -rf "$dir" "$dir.tmp"
 	mkdir -p "$(dirname "$dir")"
@@ -46,4 +53,16 @@ if [ -z "${DSW_OFFLINE:-}" ]; then
 	dsw_log "chroot $rel: apt-get update"
 	dsw_in_chroot "$rel" apt-get -q update >"$dir.log" 2>&1 ||
 		{ tail -20 "$dir.log" >&2; dsw_die "apt-get update in $rel chroot failed"; }
+fi
+
+missing=
+for p in $extra; do
+	dsw_in_chroot "$rel" dpkg-query -W -f '${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed' || missing+=" $p"
+done
+if [ -n "$missing" ]; then
+	dsw_log "chroot $rel: installing$missing"
+	dsw_in_chroot "$rel" apt-get -q -y --no-install-recommends install $missing \
+		>>"$dir.log" 2>&1 ||
+		{ tail -20 "$dir.log" >&2; dsw_die "installing$missing in the $rel chroot failed"; }
 fi

@@ -1,28 +1,70 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# initramfs.sh TARGET OUT.cpio.gz: build a guest initramfs for TARGET:
-# busybox-static, kmod and dynswiotlbctl (with their libraries), the
-# kernel's own driver modules (decompressed, with a modules.dep so the
-# guest's modprobe works), the DKMS-built dynswiotlb.ko in updates/dkms/ as
-# on an installed system, and the selftests.
+# initramfs.sh [OPTION...] TARGET OUT.cpio.gz
+# initramfs.sh [OPTION...] --modules DIR OUT.cpio.gz
+#
+# The one initramfs builder of every harness guest (boot.sh's, the lab's,
+# the probes'): busybox-static, kmod's tools and dynswiotlbctl (with their
+# libraries), the installed selftests, init.sh as /init (it runs the
+# script the kernel command line names), and a kernel's modules with a
+# modules.dep so the guest's modprobe works:
+#   TARGET        a Debian target: its kernel's driver modules
+#                 (DSW_GUEST_MODULES, with their dependencies, decompressed),
+#                 the DKMS-built dynswiotlb.ko in updates/dkms/ as on an
+#                 installed system, the test modules in extra/;
+#   --modules DIR every module of a kernel's modules directory DIR
+#                 (.../lib/modules/RELEASE: the lab kernel), nothing else.
+# Options:
+#   --ko FILE        a module into extra/ (repeatable)
+#   --fio            Debian's fio with its libraries (default if DSW_BENCH=io-*)
+#   --file SRC DEST  a host file into the guest at DEST (repeatable), e.g.
+#                    a script for dsw.script=
+#   --tree           OUT is a directory to fill instead (a caller that adds
+#                    to the tree packs it with vm.sh's dsw_pack_initrd)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vm.sh"
 
-target=${1:?usage: initramfs.sh TARGET OUT}
-out=${2:?usage: initramfs.sh TARGET OUT}
-abi=$(dsw_target_abi "$target")
-kroot="$(dsw_kernel_dir "$abi")/root"
-ko="$DSW_RESULTS/$target/dynswiotlb.ko"
+usage="usage: initramfs.sh [--ko FILE] [--fio] [--file SRC DEST] [--tree] TARGET|--modules DIR OUT"
+moddir= fio= tree= kos=() files=()
+case "${DSW_BENCH:-}" in io-*) fio=1 ;; esac
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--modules) moddir=${2:?$usage}; shift ;;
+	--ko) kos+=("${2:?$usage}"); shift ;;
+	--fio) fio=1 ;;
+	--tree) tree=1 ;;
+	--file) files+=("${2:?$usage}" "${3:?$usage}"); shift 2 ;;
+	--*) dsw_die "$usage" ;;
+	*) break ;;
+	esac
+	shift
+done
+if [ -n "$moddir" ]; then
+	out=${1:?$usage}
+	abi=$(basename "$moddir")
+else
+	target=${1:?$usage}
+	out=${2:?$usage}
+	abi=$(dsw_target_abi "$target")
+	kroot="$(dsw_kernel_dir "$abi")/root"
+	ko="$DSW_RESULTS/$target/dynswiotlb.ko"
+	[ -f "$ko" ] || dsw_die "$target: $ko missing (build.sh failed?)"
+fi
 # Drivers the tests bind and unbind themselves (none is loaded at boot).
 mods=${DSW_GUEST_MODULES:-virtio_pci virtio_blk nvme}
 
-[ -f "$ko" ] || dsw_die "$target: $ko missing (build.sh failed?)"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+if [ -n "$tree" ]; then
+	work=$out
+	mkdir -p "$work"
+else
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+fi
 chmod 755 "$work"	# the guest's /: mktemp's 0700 would shut out other users
 
-mkdir -p "$work"/{bin,sbin,dev,proc,sys,tmp,run,etc,lib/modules/"$abi"}
+mkdir -p "$work"/{bin,sbin,dev,proc,sys,tmp,run,etc,usr/sbin,lib/modules}
 cp /bin/busybox "$work/bin/busybox"
 ln -s busybox "$work/bin/sh"
 
@@ -43,7 +85,6 @@ copy_with_libs() {
 # busybox sh runs its own applets for bare command names, so the selftests
 # call these by path (lib/dsw.sh).
 copy_with_libs /bin/kmod
-mkdir -p "$work/usr/sbin"
 for t in modprobe insmod rmmod lsmod modinfo depmod; do
 	ln -s /bin/kmod "$work/usr/sbin/$t"
 done
@@ -60,42 +101,57 @@ fi
 # guests that run it. With its libraries (ceph, gluster, ICU: its engines
 # are linked in) it is 84 MB, which would add some 2 s of unpacking under
 # TCG and 84 MB of RAM to every other boot.
-case "${DSW_BENCH:-}" in
-io-*) copy_with_libs /usr/bin/fio ;;
-esac
+[ -n "$fio" ] && copy_with_libs /usr/bin/fio
 cp "$(dirname "$0")/init.sh" "$work/init"
 chmod 755 "$work/init"
 
 mdir="$work/lib/modules/$abi"
-for m in $mods; do
-	modprobe -d "$kroot" -S "$abi" --show-depends "$m" |
-		sed -n 's/^insmod \([^ ]*\).*/\1/p'
-done | sort -u | while read -r f; do
-	rel=${f#"$kroot"/lib/modules/"$abi"/}
-	rel=${rel#"$kroot"/usr/lib/modules/"$abi"/}
-	mkdir -p "$mdir/$(dirname "$rel")"
-	case "$f" in
-	*.xz) xz -dc "$f" >"$mdir/${rel%.xz}" ;;
-	*.zst) zstd -qdc "$f" >"$mdir/${rel%.zst}" ;;
-	*.gz) gzip -dc "$f" >"$mdir/${rel%.gz}" ;;
-	*) cp "$f" "$mdir/$rel" ;;
-	esac
-done
-mkdir -p "$mdir/updates/dkms" "$mdir/extra"
-cp "$ko" "$mdir/updates/dkms/dynswiotlb.ko"
-# The selftests' own devices: the DMA exerciser and the benchmark.
-for m in dynswiotlb_test dynswiotlb_bench; do
-	if [ -f "$DSW_RESULTS/$target/$m.ko" ]; then
-		cp "$DSW_RESULTS/$target/$m.ko" "$mdir/extra/"
-	fi
-done
-for f in modules.builtin modules.builtin.modinfo modules.order; do
-	[ -f "$kroot/lib/modules/$abi/$f" ] && cp "$kroot/lib/modules/$abi/$f" "$mdir/"
+if [ -n "$moddir" ]; then
+	cp -a "$moddir" "$work/lib/modules/"
+	rm -f "$mdir/build" "$mdir/source"
+else
+	mkdir -p "$mdir"
+	for m in $mods; do
+		modprobe -d "$kroot" -S "$abi" --show-depends "$m" |
+			sed -n 's/^insmod \([^ ]*\).*/\1/p'
+	done | sort -u | while read -r f; do
+		rel=${f#"$kroot"/lib/modules/"$abi"/}
+		rel=${rel#"$kroot"/usr/lib/modules/"$abi"/}
+		mkdir -p "$mdir/$(dirname "$rel")"
+		case "$f" in
+		*.xz) xz -dc "$f" >"$mdir/${rel%.xz}" ;;
+		*.zst) zstd -qdc "$f" >"$mdir/${rel%.zst}" ;;
+		*.gz) gzip -dc "$f" >"$mdir/${rel%.gz}" ;;
+		*) cp "$f" "$mdir/$rel" ;;
+		esac
+	done
+	mkdir -p "$mdir/updates/dkms"
+	cp "$ko" "$mdir/updates/dkms/dynswiotlb.ko"
+	# The selftests' own devices: the DMA exerciser and the benchmark.
+	for m in dynswiotlb_test dynswiotlb_bench; do
+		if [ -f "$DSW_RESULTS/$target/$m.ko" ]; then
+			kos+=("$DSW_RESULTS/$target/$m.ko")
+		fi
+	done
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "$kroot/lib/modules/$abi/$f" ] && cp "$kroot/lib/modules/$abi/$f" "$mdir/"
+	done
+fi
+mkdir -p "$mdir/extra"
+for f in ${kos[@]+"${kos[@]}"}; do
+	cp "$f" "$mdir/extra/"
 done
 depmod -b "$work" "$abi"
 mkdir -p "$work/etc/modprobe.d"
 
 # The selftests, as installed by their Makefile.
-make -s -C "$DSW_TOP/selftests" install INSTALL_PATH="$work/selftests"
+make -s -C "$DSW_TOP/selftests" install INSTALL_PATH="$work/selftests" >/dev/null
 
-(cd "$work" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"
+set -- ${files[@]+"${files[@]}"}
+while [ $# -gt 0 ]; do
+	mkdir -p "$work$(dirname "$2")"
+	cp -p "$1" "$work$2"
+	shift 2
+done
+
+[ -n "$tree" ] || dsw_pack_initrd "$work" "$out"

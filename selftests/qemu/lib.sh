@@ -5,12 +5,14 @@
 #   DSW_CACHE    cache reused across runs: chroots, kernels, busybox
 #                (default /var/cache/dynswiotlb)
 #   DSW_RESULTS  results of this run: logs, TAP, versions (default ./results)
+#   DSW_MIRROR, DSW_SECURITY_MIRROR  the Debian archive and its security
+#                archive the chroots use (default: the machine's own apt
+#                sources, dsw_mirrors)
 
 DSW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DSW_CACHE=${DSW_CACHE:-/var/cache/dynswiotlb}
 DSW_RESULTS=${DSW_RESULTS:-$DSW_TOP/results}
-DSW_MIRROR=${DSW_MIRROR:-http://deb.debian.org/debian}
-DSW_SECURITY_MIRROR=${DSW_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+DSW_ARCH=${DSW_ARCH:-x86_64}
 
 # Every kernel the project is tested on: target name, Debian release whose
 # chroot builds it (its compiler and dkms), and the suite its kernel is
@@ -35,15 +37,72 @@ dsw_target_suite() {
 	esac
 }
 
-# dsw_target_accel TARGET: QEMU's accelerator options for a target. The
-# kernel patches its text (static keys: enabling any trace event flips the
-# one in __schedule) with int3 breakpoints, which multi-threaded TCG (QEMU
-# 7.2) does not keep coherent across vCPUs: another vCPU sometimes runs the
-# stale int3 after the patch is done and oopses ("Oops: int3" in
-# __schedule or sched_clock_cpu; seen on 7.3). Single-threaded TCG runs the
-# vCPUs in turn and never shows it; it is used for every kernel.
-dsw_target_accel() {
-	echo tcg,thread=single
+# dsw_qemu TARGET: the QEMU a target's guests run on, and how. Sets
+#   dsw_qemu_cmd    the command (an array): trixie's QEMU from its chroot,
+#                   run by the chroot's own dynamic loader with its
+#                   libraries, firmware and modules (no chroot, no mounts:
+#                   every path stays the host's), or the host's
+#   dsw_qemu_accel  the -accel value: tcg,thread=multi (vCPUs in parallel,
+#                   one host thread each) or tcg,thread=single (in turn)
+#   dsw_qemu_desc   a line saying which: version, origin, accel
+# DSW_QEMU=trixie|host and DSW_ACCEL=multi|single override the choice.
+#
+# Measured (mttcg-probe.sh: for 120 s per boot, 2 busy vCPUs while trace
+# events, schedstats, a kprobe, ftrace and module loads patch kernel text
+# by int3): with thread=multi a vCPU sometimes runs translated code that
+# another vCPU has since patched, i.e. executes an int3 that is no longer
+# in memory. Kernels before 6.7 take such an int3 for a just-removed
+# breakpoint and run the instruction again; 6.7 dropped that fallback
+# (x86/kprobes), so 6.12 and 7.3 oops ("Oops: int3" in __schedule,
+# enqueue_task_fair: the failure once seen in the suite).
+#   bookworm's QEMU 7.2: 7.3 oopses in every boot (2 of 2, after 10-25 s
+#     of patching); 6.1 hangs on the int3 (soft lockup: the stale code is
+#     never retranslated) in 3 of 7 boots: all stressors, irq trace
+#     events alone, schedstats alone.
+#   trixie's QEMU 10.0: 7.3 oopses in 3 of 7 boots, 6.12 in 1 of 2; 5.10
+#     (2 boots) and 6.1 (6 boots) stay clean.
+#   thread=single: no failure (QEMU 7.2: 6.1 once, 7.3 3 times; QEMU
+#     10.0: 7.3 twice), at fewer flips (the vCPUs take turns: a sixth of
+#     multi's trace event flips at best).
+# So 5.10 and 6.1 run on trixie's QEMU with thread=multi when it is
+# installed (chroot.sh trixie; setup-host.sh sees to it); everything else
+# (6.12, 7.3, the lab kernel, a 6.12; any target on the host's QEMU) runs
+# single-threaded.
+dsw_qemu() {
+	local t=$1 q accel d lib
+
+	d=$(dsw_chroot_dir trixie)
+	lib=$d/usr/lib/x86_64-linux-gnu
+	q=${DSW_QEMU:-}
+	if [ -z "$q" ]; then
+		q=host
+		[ -x "$d/usr/bin/qemu-system-$DSW_ARCH" ] && q=trixie
+	fi
+	case "$q" in
+	host) dsw_qemu_cmd=("qemu-system-$DSW_ARCH") ;;
+	trixie)
+		[ -x "$d/usr/bin/qemu-system-$DSW_ARCH" ] ||
+			dsw_die "no QEMU in the trixie chroot (run selftests/qemu/chroot.sh trixie)"
+		dsw_qemu_cmd=(env "QEMU_MODULE_DIR=$lib/qemu" "$d/lib64/ld-linux-x86-64.so.2"
+			--library-path "$lib" "$d/usr/bin/qemu-system-$DSW_ARCH"
+			-L "$d/usr/share/qemu" -L "$d/usr/share/seabios")
+		;;
+	*) dsw_die "DSW_QEMU=$q: trixie or host" ;;
+	esac
+	case "$q:$t" in
+	trixie:5.10|trixie:6.1) accel=${DSW_ACCEL:-multi} ;;
+	*:5.10|*:6.1|*:6.12|*:7.3|*:lab) accel=${DSW_ACCEL:-single} ;;
+	*) dsw_die "dsw_qemu: unknown target '$t'" ;;
+	esac
+	case "$accel" in
+	single|multi) dsw_qemu_accel=tcg,thread=$accel ;;
+	*) dsw_die "DSW_ACCEL=$accel: multi or single" ;;
+	esac
+	# The version, once per QEMU and process.
+	local -n v=dsw_qemu_version_$q
+	[ -n "${v:-}" ] ||
+		v=$("${dsw_qemu_cmd[@]}" --version 2>/dev/null | sed -n '1s/^QEMU emulator version \([^ ]*\).*/\1/p')
+	dsw_qemu_desc="QEMU ${v:-unknown} ($q), -accel $dsw_qemu_accel"
 }
 
 dsw_log() {
@@ -94,4 +153,52 @@ dsw_target_abi() {
 
 	[ -s "$f" ] || dsw_die "kernel for target $1 not fetched yet (run fetch-kernel.sh $1)"
 	cat "$f"
+}
+
+# dsw_apt_uri REGEX: the URI of the first enabled "deb" entry of the
+# machine's apt sources (deb822 *.sources, then one-line *.list files)
+# with a suite matching REGEX.
+dsw_apt_uri() {
+	local f
+
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v re="$1" '
+		function flush() {
+			if (deb && on && uri != "" && hit) { print uri; exit }
+			deb = 0; on = 1; uri = ""; hit = 0
+		}
+		BEGIN { on = 1 }
+		/^[ \t]*#/ { next }
+		/^[ \t]*$/ { flush(); next }
+		{ k = tolower($1) }
+		k == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+		k == "uris:" { uri = $2 }
+		k == "suites:" { for (i = 2; i <= NF; i++) if ($i ~ re) hit = 1 }
+		k == "enabled:" && tolower($2) == "no" { on = 0 }
+		END { flush() }' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		# deb [OPTIONS] URI SUITE COMPONENT...
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk -v re="$1" '$1 == "deb" && $3 ~ re { print $2 }'
+	done
+}
+
+# dsw_mirrors: set DSW_MIRROR and DSW_SECURITY_MIRROR (unless given) from
+# the machine's apt sources: the archive of its release's own suite and
+# of its -security suite. Dies if either cannot be found.
+dsw_mirrors() {
+	local codename
+
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "${DSW_MIRROR:-}" ] ||
+		DSW_MIRROR=$(dsw_apt_uri "^${codename:-[a-z]+}(-updates)?\$" | head -n1)
+	[ -n "${DSW_SECURITY_MIRROR:-}" ] ||
+		DSW_SECURITY_MIRROR=$(dsw_apt_uri '-security$' | head -n1)
+	DSW_MIRROR=${DSW_MIRROR%/} DSW_SECURITY_MIRROR=${DSW_SECURITY_MIRROR%/}
+	[ -n "$DSW_MIRROR" ] ||
+		dsw_die "no Debian archive in the machine's apt sources (/etc/apt/sources.list.d/*.sources, /etc/apt/sources.list) for ${codename:-its release}: set DSW_MIRROR=URL"
+	[ -n "$DSW_SECURITY_MIRROR" ] ||
+		dsw_die "no security archive (a *-security suite) in the machine's apt sources: set DSW_SECURITY_MIRROR=URL"
 }

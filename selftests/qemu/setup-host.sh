@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # setup-host.sh: install the Debian 12 packages the build and test harness
-# needs on the host (only the missing ones; apt-get update once).
+# needs on the host (only the missing ones; apt-get update once), and the
+# QEMU the guests run on: trixie's, in its chroot (chroot.sh trixie, once;
+# lib.sh's dsw_qemu says why), unless DSW_QEMU=host.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -21,4 +23,10 @@ if [ -n "$missing" ]; then
 	apt-get -q update >/dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends install $missing \
 		>/dev/null
+fi
+
+if [ "${DSW_QEMU:-}" != host ] &&
+		[ ! -x "$(dsw_chroot_dir trixie)/usr/bin/qemu-system-$DSW_ARCH" ]; then
+	dsw_log "host: the guests' QEMU (trixie's, in its chroot)"
+	"$(dirname "$0")/chroot.sh" trixie
 fi

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: GPL-2.0
+# The one way the harness boots a guest and judges it (sourced, after
+# lib.sh): boot.sh's selftest, demo and benchmark boots, bench/'s lab
+# boots (lab-lib.sh) and the probes (mttcg-probe.sh). The guest's side is
+# one initramfs (initramfs.sh) whose /init (init.sh) runs the script the
+# kernel command line names and writes markers on the second serial port.
+#
+# A boot is named by a PREFIX (a path): PREFIX.console (the first serial
+# port: the kernel console), PREFIX.markers (the second: init.sh's markers
+# and the script's output), PREFIX.qemu (QEMU's own output),
+# PREFIX.cmdline (the command line), and for the boot's duration the
+# sparse scratch disks PREFIX.<disk>.img.
+#
+# The machine, set before dsw_vm_boot (defaults from the environment):
+#   vm_target   whose QEMU and accelerator (dsw_qemu, lib.sh)
+#   vm_machine  QEMU machine type (DSW_MACHINE, default pc)
+#   vm_devices  device classes in order (DSW_DEVICES, default
+#               "virtio-blk nvme"; see dsw_vm_devices)
+#   vm_nvme_serial  the NVMe disk's serial number
+#   DSW_MEM, DSW_SMP, DSW_DISK_SIZE  memory, vCPUs, disk size (1G, 2, 1G)
+
+vm_target=${vm_target:-6.12}
+vm_machine=${DSW_MACHINE:-pc}
+vm_devices=${DSW_DEVICES:-virtio-blk nvme}
+vm_nvme_serial=${vm_nvme_serial:-dsw0001}
+
+# What a console must not show (boot.sh's judge, every caller's).
+DSW_CONSOLE_BAD='Kernel panic|BUG:|Oops|WARNING:|Call Trace|general protection'
+
+# dsw_pack_initrd DIR OUT: an initramfs tree (initramfs.sh) as a gzipped
+# newc cpio archive.
+dsw_pack_initrd() {
+	(cd "$1" && find . | cpio -o -H newc --quiet) | gzip -1 >"$2"
+}
+
+# dsw_vm_disk PREFIX NAME: a new sparse scratch disk; prints its path.
+dsw_vm_disk() {
+	local f=$1.$2.img
+
+	truncate -s 0 "$f" && truncate -s "${DSW_DISK_SIZE:-1G}" "$f" && echo "$f"
+}
+
+# dsw_vm_devices PREFIX: QEMU's arguments for the device classes in
+# vm_devices, in order, into the array vm_args (disks: dsw_vm_disk).
+# Fixed PCI slots keep the guests' device names (the selftests look the
+# disks up by ID and class; docs/testing.md). A new class (a NIC, USB,
+# AHCI) is one more case; intel-iommu must come before the devices it
+# translates (q35 machine).
+dsw_vm_devices() {
+	local p=$1 d f
+
+	vm_args=()
+	for d in $vm_devices; do
+		case "$d" in
+		virtio-blk)	# through the DMA API: VIRTIO_F_ACCESS_PLATFORM
+			f=$(dsw_vm_disk "$p" vda) || return 1
+			vm_args+=(-drive "file=$f,if=none,id=d0,format=raw,cache=unsafe"
+				-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,addr=04.0)
+			;;
+		nvme)
+			f=$(dsw_vm_disk "$p" nvme) || return 1
+			vm_args+=(-drive "file=$f,if=none,id=d1,format=raw,cache=unsafe"
+				-device "nvme,serial=$vm_nvme_serial,drive=d1,addr=05.0")
+			;;
+		intel-iommu) vm_args+=(-device intel-iommu,intremap=off) ;;
+		*) dsw_die "unknown device class '$d' (vm.sh: dsw_vm_devices)" ;;
+		esac
+	done
+}
+
+# dsw_vm_run PREFIX KERNEL INITRD APPEND SECONDS: one boot, QEMU killed
+# after SECONDS; the scratch disks are deleted after it. Returns QEMU's
+# (or timeout's) status; sets vm_time, how long QEMU ran ("12.3 s").
+dsw_vm_run() {
+	local p=$1 kernel=$2 initrd=$3 append=$4 seconds=$5 rc=0
+	local cmd t0 ms
+
+	dsw_qemu "$vm_target"
+	rm -f "$p.console" "$p.markers"
+	dsw_vm_devices "$p" || return 1
+	cmd=("${dsw_qemu_cmd[@]}" -machine "$vm_machine" -accel "$dsw_qemu_accel" -cpu max
+		-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}"
+		-nodefaults -nographic -no-reboot -monitor none
+		-serial "file:$p.console" -serial "file:$p.markers"
+		-kernel "$kernel" -initrd "$initrd" -append "$append"
+		"${vm_args[@]}")
+	echo "${cmd[*]}" >"$p.cmdline"
+	t0=$(date +%s%N)
+	timeout --foreground -k 10 "$seconds" "${cmd[@]}" </dev/null >"$p.qemu" 2>&1 || rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	vm_time="$((ms / 1000)).$((ms % 1000 / 100)) s"
+	rm -f "$p".*.img
+	return $rc
+}
+
+# dsw_vm_boot PREFIX KERNEL INITRD APPEND SECONDS: dsw_vm_run, and once
+# more if the kernel died before /init (no DSW-BOOTED marker): it never ran
+# the guest's side, and under TCG an early oops has been seen once in many
+# boots. Sets qrc (QEMU's status) and retried (empty, or what happened);
+# the first console is kept as PREFIX.console.first-attempt.
+dsw_vm_boot() {
+	local p=$1 try
+
+	retried=
+	for try in 1 2; do
+		qrc=0
+		dsw_vm_run "$@" || qrc=$?
+		grep -q '^DSW-BOOTED' "$p.markers" 2>/dev/null && break
+		[ $try = 2 ] && break
+		cp "$p.console" "$p.console.first-attempt" 2>/dev/null
+		retried="first boot died before /init (console: $p.console.first-attempt); booted again"
+	done
+}
+
+# dsw_console_bad FILE: the first lines of a console log that show a
+# panic, oops, BUG, WARNING, call trace or GPF.
+dsw_console_bad() {
+	grep -E "$DSW_CONSOLE_BAD" "$1" 2>/dev/null | head -n 5 || true
+}
+
+# dsw_vm_judge PREFIX SECONDS MARKER...: the boot's problems into the
+# array problems (empty: clean): QEMU's status qrc (killed after
+# SECONDS), every MARKER on the marker port, no guest watchdog, nothing
+# bad on the console.
+dsw_vm_judge() {
+	local p=$1 seconds=$2 m w bad first=1
+
+	shift 2
+	problems=()
+	case $qrc in
+	0) ;;
+	124|137) problems+=("host timeout: QEMU killed after ${seconds}s") ;;
+	*) problems+=("QEMU exited $qrc: $(head -c 300 "$p.qemu")") ;;
+	esac
+	for m in "$@"; do
+		if ! grep -q "^$m" "$p.markers" 2>/dev/null; then
+			case "$m" in
+			DSW-BOOTED) problems+=("guest never reached /init") ;;
+			DSW-DONE) problems+=("selftests did not finish") ;;
+			DSW-POWEROFF) problems+=("no clean poweroff") ;;
+			*) problems+=("no $m marker") ;;
+			esac
+		fi
+		if [ -n "$first" ]; then	# the watchdog explains what follows
+			first=
+			w=$(grep -m1 '^DSW-WATCHDOG' "$p.markers" 2>/dev/null) &&
+				problems+=("guest watchdog fired: $w")
+		fi
+	done
+	bad=$(dsw_console_bad "$p.console")
+	[ -n "$bad" ] && problems+=("console: $(echo "$bad" | tr '\n' '|')")
+	return 0
+}
