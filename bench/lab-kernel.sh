@@ -7,10 +7,18 @@
 # gcc-14 in the harness's trixie chroot. Benchmarks compare dynswiotlb with
 # it.
 #
+# A second flavour, "debug", builds the same source tree (extracted once)
+# without SWIOTLB_DYNAMIC and with KASAN, lockdep, kmemleak, debugobjects
+# and DMA-API debugging, from selftests/qemu/debug.config-fragment, for
+# the test suite's debug tier. --flavour comes before the mode:
+#
+#   lab-kernel.sh [--flavour lab|debug] [MODE]
+#
 #   lab-kernel.sh              build if needed, print the cache paths
 #   lab-kernel.sh --update     build the newest linux-source-6.12 in the archive
 #   lab-kernel.sh --check      also build dynswiotlb.ko against the lab tree
-#                              and smoke-boot the kernel (bench/lab-boot.sh)
+#                              and smoke-boot the kernel (bench/lab-boot.sh;
+#                              the debug flavour: selftests/qemu/debug-smoke.sh)
 #   lab-kernel.sh --module DIR [ARG...]
 #                              build the out-of-tree module in DIR against
 #                              the lab kernel (in the chroot; DIR is
@@ -19,9 +27,13 @@
 #
 # Cache: $DSW_CACHE/lab/VERSION/ (VERSION: Debian's linux-source-6.12
 # version, e.g. 6.12.118-1), $DSW_CACHE/lab/current points at the last one
-# built. DSW_LAB_VERSION pins a version. A second run finds the ready stamp
-# (the fragment's hash) and returns at once; a changed fragment is
-# reconfigured and rebuilt incrementally.
+# built. The debug flavour's files (the same names: build/, bzImage,
+# vmlinux, config, modules/, kernelrelease, versions, .ready) are in
+# $DSW_CACHE/lab/VERSION/debug/, and $DSW_CACHE/lab/debug-current points
+# at the last one built (VERSION/debug). Both share
+# VERSION/linux-source-6.12/. DSW_LAB_VERSION pins a version. A second run
+# finds the ready stamp (the fragment's hash) and returns at once; a
+# changed fragment is reconfigured and rebuilt incrementally.
 #
 # The build tree (build/) and its tools are trixie binaries: build modules
 # against it inside the chroot (--module, --shell), not on a bookworm host.
@@ -31,7 +43,32 @@ bench=$(cd "$(dirname "$0")" && pwd)
 
 rel=trixie
 srcpkg=linux-source-6.12
-fragment="$bench/lab.config-fragment"
+
+flavour=lab
+case "${1:-}" in
+--flavour) flavour=${2:?usage: lab-kernel.sh --flavour lab|debug ...}; shift 2 ;;
+--flavour=*) flavour=${1#--flavour=}; shift ;;
+esac
+# Per flavour: its fragment, its directory under VERSION/ (the lab's is
+# VERSION/ itself, as before flavours), the link to the last one built,
+# whether SWIOTLB_DYNAMIC must be on, and its smoke boot (--check).
+case "$flavour" in
+lab)
+	fragment="$bench/lab.config-fragment"
+	sub=
+	link=current
+	dynamic=y
+	smoke="$bench/lab-boot.sh"
+	;;
+debug)
+	fragment="$bench/../selftests/qemu/debug.config-fragment"
+	sub=/debug
+	link=debug-current
+	dynamic=n
+	smoke="$bench/../selftests/qemu/debug-smoke.sh"
+	;;
+*) dsw_die "lab-kernel.sh: unknown flavour '$flavour' (known: lab, debug)" ;;
+esac
 # Bump when the build steps change so cached kernels are rebuilt.
 stamp="v1 $(sha256sum <"$fragment" | cut -d' ' -f1)"
 cc=gcc-14
@@ -46,7 +83,7 @@ case "${1:-}" in
 --update|--check) mode=${1#--} ;;
 --module) mode=module; arg=${2:?usage: lab-kernel.sh --module DIR [ARG...]}; shift 2 ;;
 --shell) mode=shell; shift ;;
-*) dsw_die "usage: lab-kernel.sh [--update|--check|--module DIR [ARG...]|--shell CMD...]" ;;
+*) dsw_die "usage: lab-kernel.sh [--flavour lab|debug] [--update|--check|--module DIR [ARG...]|--shell CMD...]" ;;
 esac
 
 [ "$(id -u)" = 0 ] || dsw_die "lab-kernel.sh needs root (debootstrap, chroot, mount)"
@@ -120,10 +157,18 @@ ready() { # ready DIR
 	[ "$(cat "$1/.ready" 2>/dev/null)" = "$stamp" ]
 }
 
-# Which version: pinned, else the one built last, else the archive's.
+# Which version: pinned, else the one this flavour built last, else the
+# one the lab built last (its source is there), else the archive's.
 ver=${DSW_LAB_VERSION:-}
-if [ -z "$ver" ] && [ "$mode" != update ] && [ -L "$labs/current" ]; then
-	ver=$(basename "$(readlink "$labs/current")")
+if [ -z "$ver" ] && [ "$mode" != update ]; then
+	for l in "$link" current; do
+		if [ -L "$labs/$l" ]; then
+			ver=$(readlink "$labs/$l")
+			ver=${ver%/debug}
+			ver=$(basename "$ver")
+			break
+		fi
+	done
 fi
 if [ -z "$ver" ]; then
 	ensure_chroot update
@@ -132,12 +177,14 @@ if [ -z "$ver" ]; then
 fi
 lab="$labs/$ver"
 src="$lab/$srcpkg"
-build="$lab/build"
+# The flavour's own files: VERSION/ for the lab, VERSION/debug/ for debug.
+out="$lab$sub"
+build="$out/build"
 
 # kmake ARGS...: the kernel's make, at nice 19, in the chroot.
 kmake() {
 	lab_run nice -n 19 make -C "$src" O="$build" ARCH=x86_64 CC=$cc HOSTCC=$cc \
-		KBUILD_BUILD_TIMESTAMP="$(cat "$lab/timestamp")" "$@"
+		KBUILD_BUILD_TIMESTAMP="$(cat "$out/timestamp")" "$@"
 }
 
 # fetch: download linux-source-VERSION, check it against the archive's
@@ -161,6 +208,7 @@ fetch() {
 		got=$(sha256sum "$deb" | cut -d' ' -f1)
 		[ -n "$want" ] && [ "$want" = "$got" ] ||
 			dsw_die "$srcpkg $ver: sha256 $got does not match the archive's $want"
+		echo "$srcpkg $ver sha256:$got" >"$lab/source"
 		echo "$srcpkg $ver sha256:$got" >"$lab/versions"
 		mv "$deb" "$lab/"
 		rm -rf "$croot/tmp/dsw-lab"
@@ -186,61 +234,72 @@ check_config() {
 			sym=${line#\# }
 			sym=${sym%% *}
 			if grep -q "^$sym=" "$build/.config"; then
-				echo "lab config: wanted $sym off, got: $(grep "^$sym=" "$build/.config")" >&2
+				echo "$flavour config: wanted $sym off, got: $(grep "^$sym=" "$build/.config")" >&2
 				bad=1
 			fi
 			;;
 		CONFIG_*)
 			if ! grep -qxF "$line" "$build/.config"; then
 				sym=${line%%=*}
-				echo "lab config: wanted $line, got: $(grep -E "^$sym=|^# $sym is not set" "$build/.config" || echo "$sym absent (dependencies not met)")" >&2
+				echo "$flavour config: wanted $line, got: $(grep -E "^$sym=|^# $sym is not set" "$build/.config" || echo "$sym absent (dependencies not met)")" >&2
 				bad=1
 			fi
 			;;
 		esac
 	done <"$fragment"
-	grep -qx 'CONFIG_SWIOTLB_DYNAMIC=y' "$build/.config" ||
-		dsw_die "CONFIG_SWIOTLB_DYNAMIC=y did not make it into the lab kernel's .config"
-	[ $bad = 0 ] || dsw_die "the lab kernel's .config does not match $fragment"
+	# The lab kernel is there for SWIOTLB_DYNAMIC; dynswiotlb attaches to
+	# no device of a kernel that has it, so the debug kernel must not.
+	if [ $dynamic = y ]; then
+		grep -qx 'CONFIG_SWIOTLB_DYNAMIC=y' "$build/.config" ||
+			dsw_die "CONFIG_SWIOTLB_DYNAMIC=y did not make it into the lab kernel's .config"
+	else
+		grep -qx 'CONFIG_SWIOTLB=y' "$build/.config" &&
+			! grep -q '^CONFIG_SWIOTLB_DYNAMIC=' "$build/.config" ||
+			dsw_die "the $flavour kernel must have SWIOTLB and not SWIOTLB_DYNAMIC"
+	fi
+	[ $bad = 0 ] || dsw_die "the $flavour kernel's .config does not match $fragment"
 }
 
 build_kernel() {
-	local t0 t1 krel
+	local t0 t1 krel frag
 
-	dsw_log "lab: configuring $ver (alldefconfig + $(basename "$fragment"))"
+	frag=$(basename "$fragment")
+	dsw_log "$flavour: configuring $ver (alldefconfig + $frag)"
 	mkdir -p "$build"
-	cp "$fragment" "$lab/lab.config-fragment"
+	cp "$fragment" "$out/$frag"
 	# A fixed build date (the source's), for identical rebuilds.
-	date -u -r "$src/Makefile" '+%Y-%m-%d' >"$lab/timestamp"
-	kmake -s KCONFIG_ALLCONFIG="$lab/lab.config-fragment" alldefconfig >"$lab/config.log" 2>&1 ||
-		{ tail -20 "$lab/config.log" >&2; dsw_die "lab: configuration failed"; }
+	date -u -r "$src/Makefile" '+%Y-%m-%d' >"$out/timestamp"
+	kmake -s KCONFIG_ALLCONFIG="$out/$frag" alldefconfig >"$out/config.log" 2>&1 ||
+		{ tail -20 "$out/config.log" >&2; dsw_die "$flavour: configuration failed"; }
 	check_config
 
-	dsw_log "lab: building (nice 19, -j2; log: $lab/build.log)"
+	dsw_log "$flavour: building (nice 19, -j2; log: $out/build.log)"
 	t0=$(date +%s)
-	kmake -j2 all >"$lab/build.log" 2>&1 ||
-		{ tail -30 "$lab/build.log" >&2; dsw_die "lab: kernel build failed"; }
+	kmake -j2 all >"$out/build.log" 2>&1 ||
+		{ tail -30 "$out/build.log" >&2; dsw_die "$flavour: kernel build failed"; }
 	t1=$(date +%s)
 	krel=$(cat "$build/include/config/kernel.release")
-	rm -rf "$lab/modules"
-	kmake INSTALL_MOD_PATH="$lab/modules" modules_install >>"$lab/build.log" 2>&1 ||
-		{ tail -30 "$lab/build.log" >&2; dsw_die "lab: modules_install failed"; }
-	# The installed tree's build link points at the lab build tree.
-	ln -sfn "$build" "$lab/modules/lib/modules/$krel/build"
-	cp "$build/arch/x86/boot/bzImage" "$lab/bzImage"
-	ln -sfn build/vmlinux "$lab/vmlinux"
-	cp "$build/.config" "$lab/config"
-	echo "$krel" >"$lab/kernelrelease"
-	echo "$((t1 - t0))" >"$lab/build-seconds"
+	rm -rf "$out/modules"
+	kmake INSTALL_MOD_PATH="$out/modules" modules_install >>"$out/build.log" 2>&1 ||
+		{ tail -30 "$out/build.log" >&2; dsw_die "$flavour: modules_install failed"; }
+	# The installed tree's build link points at the flavour's build tree.
+	ln -sfn "$build" "$out/modules/lib/modules/$krel/build"
+	cp "$build/arch/x86/boot/bzImage" "$out/bzImage"
+	ln -sfn build/vmlinux "$out/vmlinux"
+	cp "$build/.config" "$out/config"
+	echo "$krel" >"$out/kernelrelease"
+	echo "$((t1 - t0))" >"$out/build-seconds"
 	{
-		grep "^$srcpkg " "$lab/versions"
+		# fetch's line (older caches have it only in the lab's versions).
+		cat "$lab/source" 2>/dev/null || grep "^$srcpkg " "$lab/versions"
 		echo "kernelrelease $krel"
+		echo "flavour $flavour ($frag)"
 		echo "compiler $(lab_run $cc --version | head -n1)"
 		echo "build $((t1 - t0)) s (make -j2 all at nice 19, $(nproc) CPUs)"
-	} >"$lab/versions.tmp"
-	mv "$lab/versions.tmp" "$lab/versions"
-	echo "$stamp" >"$lab/.ready"
-	ln -sfn "$ver" "$labs/current"
+	} >"$out/versions.tmp"
+	mv "$out/versions.tmp" "$out/versions"
+	echo "$stamp" >"$out/.ready"
+	ln -sfn "$ver$sub" "$labs/$link"
 }
 
 # build_module DIR [ARG...]: an external module against the lab build
@@ -255,11 +314,18 @@ build_module() {
 	lab_run -b "$dir" make -C "$build" M="$dir" CC=$cc HOSTCC=$cc "$@" modules
 }
 
-exec {lab_lock_fd}>"$labs/$ver.lock"
+# One build per flavour at a time; the source is fetched and extracted
+# once, under the version's lock (flavours can build from it side by side:
+# the source tree stays clean, every output goes to O=).
+exec {lab_lock_fd}>"$labs/$ver${sub:+.$flavour}.build.lock"
 flock "$lab_lock_fd"
-if ! ready "$lab"; then
+if ! ready "$out"; then
 	ensure_chroot
-	fetch
+	(
+		exec {src_lock_fd}>"$labs/$ver.lock"
+		flock "$src_lock_fd"
+		fetch
+	)
 	build_kernel
 fi
 flock -u "$lab_lock_fd"
@@ -276,27 +342,37 @@ shell)
 	;;
 esac
 
-krel=$(cat "$lab/kernelrelease")
+krel=$(cat "$out/kernelrelease")
+if [ $flavour = lab ]; then
+	echo "lab kernel $krel ($srcpkg $ver, CONFIG_SWIOTLB_DYNAMIC=y), built in $(cat "$out/build-seconds") s"
+else
+	echo "$flavour kernel $krel ($srcpkg $ver, $(basename "$fragment"): no SWIOTLB_DYNAMIC), built in $(cat "$out/build-seconds") s"
+fi
 cat <<EOF
-lab kernel $krel ($srcpkg $ver, CONFIG_SWIOTLB_DYNAMIC=y), built in $(cat "$lab/build-seconds") s
-  bzImage  $lab/bzImage
-  vmlinux  $lab/vmlinux (PVH entry: qemu -kernel boots it directly)
-  config   $lab/config
-  modules  $lab/modules/lib/modules/$krel
-  build    $build (make -C $build M=DIR CC=$cc, in the $rel chroot: lab-kernel.sh --module DIR)
+  bzImage  $out/bzImage
+  vmlinux  $out/vmlinux (PVH entry: qemu -kernel boots it directly)
+  config   $out/config
+  modules  $out/modules/lib/modules/$krel
+  build    $build (make -C $build M=DIR CC=$cc, in the $rel chroot: lab-kernel.sh${sub:+ --flavour $flavour} --module DIR)
+  link     $labs/$link -> $(readlink "$labs/$link" 2>/dev/null || echo "(not this version)")
 EOF
 
 if [ "$mode" = check ]; then
 	tmp=$(mktemp -d "$labs/module.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	make -s -C "$DSW_TOP" dkms-sources DEST="$tmp/dynswiotlb"
-	if build_module "$tmp/dynswiotlb" >"$lab/module-build.log" 2>&1 &&
+	# The debug tier's module is built as the harness's: W=1.
+	if build_module "$tmp/dynswiotlb" ${sub:+W=1} >"$out/module-build.log" 2>&1 &&
 	   [ -f "$tmp/dynswiotlb/dynswiotlb.ko" ]; then
-		echo "ok - dynswiotlb.ko builds against the lab tree ($(modinfo -F vermagic "$tmp/dynswiotlb/dynswiotlb.ko"))"
+		echo "ok - dynswiotlb.ko builds against the $flavour tree ($(modinfo -F vermagic "$tmp/dynswiotlb/dynswiotlb.ko"))"
 	else
-		echo "not ok - dynswiotlb.ko against the lab tree (log: $lab/module-build.log)"
-		tail -n 20 "$lab/module-build.log" | sed 's/^/# /'
+		echo "not ok - dynswiotlb.ko against the $flavour tree (log: $out/module-build.log)"
+		tail -n 20 "$out/module-build.log" | sed 's/^/# /'
 		exit 1
 	fi
-	"$bench/lab-boot.sh" "$tmp/dynswiotlb/dynswiotlb.ko"
+	if [ $flavour = lab ]; then
+		"$smoke" "$tmp/dynswiotlb/dynswiotlb.ko"
+	else
+		DSW_LAB_VERSION=$ver "$smoke" "$tmp/dynswiotlb/dynswiotlb.ko"
+	fi
 fi

@@ -61,6 +61,7 @@ err_sysfs:
 err_debugfs:
 	dsw_debugfs_exit();
 	dsw_bounce_cache_exit();
+	dsw_release_wait();	/* shims the load made and freed */
 	return ret;
 }
 
@@ -72,6 +73,7 @@ static void __exit dsw_exit(void)
 	dsw_sysfs_exit();
 	dsw_debugfs_exit();
 	dsw_bounce_cache_exit();
+	dsw_release_wait();
 	pr_info("unloaded\n");
 }
 

@@ -341,6 +341,7 @@ static const struct attribute_group *dsw_dev_groups[] = {
 static void dsw_dev_kobj_release(struct kobject *kobj)
 {
 	kfree(container_of(kobj, struct dsw_dev_kobj, kobj));
+	dsw_release_put();
 }
 
 static struct kobj_type dsw_dev_ktype = {
@@ -365,6 +366,7 @@ int dsw_policy_sysfs_add(struct dsw_shim *shim, struct kobject *parent)
 	if (!dk)
 		return -ENOMEM;
 	dk->shim = shim;
+	dsw_release_get();
 	ret = kobject_init_and_add(&dk->kobj, &dsw_dev_ktype, parent, "%s",
 				   dev_name(shim->dev));
 	if (ret) {

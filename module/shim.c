@@ -595,9 +595,53 @@ int dsw_shim_can_attach(struct device *dev)
 	return 0;
 }
 
+/*
+ * Kobjects of ours (shadows, policy directories) whose release function is
+ * module text still to run: the last put may be deferred (a reference held
+ * elsewhere, or CONFIG_DEBUG_KOBJECT_RELEASE delays every release by up to
+ * 4 s), so unloading waits for them (dsw_release_wait()).
+ */
+static atomic_t dsw_releases = ATOMIC_INIT(0);
+
+/**
+ * dsw_release_get() - count a kobject whose release function is ours
+ */
+void dsw_release_get(void)
+{
+	atomic_inc(&dsw_releases);
+}
+
+/**
+ * dsw_release_put() - its release function ran; the last thing it does
+ */
+void dsw_release_put(void)
+{
+	atomic_dec(&dsw_releases);
+}
+
+/**
+ * dsw_release_wait() - wait until every release function of ours has run
+ *
+ * Context: module exit or a failed load, after the last put; sleeps.  The
+ * Tasks RCU grace period covers a release function preempted between its
+ * dsw_release_put() and its return.
+ */
+void dsw_release_wait(void)
+{
+	bool waited = false;
+
+	while (atomic_read(&dsw_releases)) {
+		msleep(20);
+		waited = true;
+	}
+	if (waited)
+		synchronize_rcu_tasks();
+}
+
 static void dsw_shadow_release(struct device *dev)
 {
 	kfree(dev);
+	dsw_release_put();
 }
 
 /* A new mirror of @shim's device; its name says its @role. */
@@ -611,6 +655,7 @@ static struct device *dsw_shadow_new(struct dsw_shim *shim, const char *role)
 		return NULL;
 	device_initialize(sh);
 	sh->release = dsw_shadow_release;
+	dsw_release_get();
 	if (dev_set_name(sh, "%s%s", dev_name(dev), role)) {
 		put_device(sh);
 		return NULL;

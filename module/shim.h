@@ -105,6 +105,9 @@ int dsw_shim_uninstall(struct dsw_shim *shim, bool force);
 void dsw_shim_retire(struct dsw_shim *shim);
 void dsw_shim_destroy(struct dsw_shim *shim);
 void dsw_shim_exit(void);
+void dsw_release_get(void);
+void dsw_release_put(void);
+void dsw_release_wait(void);
 
 dma_addr_t dsw_map(struct device *dev, phys_addr_t phys, size_t size,
 		   enum dma_data_direction dir, unsigned long attrs);

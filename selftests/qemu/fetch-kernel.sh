@@ -22,6 +22,29 @@ tsuite=
 [ "$suite" != "$rel" ] && tsuite="-t $suite"
 abi=${!pinvar:-}
 
+# The debug tier's kernel: built (once, cached) from Debian's source
+# package, then laid out like an unpacked Debian kernel for the harness.
+if [ "$target" = debug ]; then
+	exec {dsw_lock_fd}>&-	# lab-kernel.sh takes the chroot lock itself
+	"$DSW_TOP/bench/lab-kernel.sh" --flavour debug >&2 ||
+		dsw_die "debug: the debug kernel did not build (bench/lab-kernel.sh --flavour debug)"
+	lab=$(cd "$DSW_CACHE/lab/debug-current" && pwd -P)
+	abi=$(cat "$lab/kernelrelease")
+	kdir=$(dsw_kernel_dir "$abi")
+	mkdir -p "$kdir"
+	ln -sfn "$lab/modules" "$kdir/root"
+	ln -sfn "$lab/bzImage" "$kdir/vmlinuz"
+	ln -sfn "$lab/config" "$kdir/config"
+	ln -sfn "$lab/build" "$kdir/build"
+	{
+		echo "target=$target release=$rel suite=$suite abi=$abi"
+		cat "$lab/versions"
+	} >"$kdir/versions"
+	echo "$abi" >"$DSW_CACHE/kernels/target-$target"
+	dsw_log "kernel $target: $abi ($lab)"
+	exit 0
+fi
+
 if [ -z "$abi" ]; then
 	# The metapackage's candidate, as apt would install it, names the ABI.
 	meta=$(dsw_in_chroot "$rel" apt-cache $tsuite policy linux-headers-amd64 |

@@ -18,14 +18,18 @@ DSW_ARCH=${DSW_ARCH:-x86_64}
 # chroot builds it (its compiler and dkms), and the suite its kernel is
 # taken from. DSW_KABI_<target> (dots as underscores, e.g. DSW_KABI_6_12)
 # pins an exact ABI name such as 6.12.117+deb13-amd64.
-DSW_TARGETS_ALL="5.10 6.1 6.12 7.3"
+#
+# "debug" is Debian's linux-source-6.12 built by bench/lab-kernel.sh
+# --flavour debug (KASAN, lockdep, kmemleak, debugobjects, DMA-API debug,
+# fault injection; selftests/qemu/debug.config-fragment), cached.
+DSW_TARGETS_ALL="5.10 6.1 6.12 7.3 debug"
 DSW_TARGETS=${DSW_TARGETS:-$DSW_TARGETS_ALL}
 
 dsw_target_release() {
 	case "$1" in
 	5.10) echo bullseye ;;
 	6.1) echo bookworm ;;
-	6.12|7.3) echo trixie ;;
+	6.12|7.3|debug) echo trixie ;;
 	*) dsw_die "unknown target '$1' (known: $DSW_TARGETS_ALL)" ;;
 	esac
 }
@@ -91,7 +95,7 @@ dsw_qemu() {
 	esac
 	case "$q:$t" in
 	trixie:5.10|trixie:6.1) accel=${DSW_ACCEL:-multi} ;;
-	*:5.10|*:6.1|*:6.12|*:7.3|*:lab) accel=${DSW_ACCEL:-single} ;;
+	*:5.10|*:6.1|*:6.12|*:7.3|*:lab|*:debug) accel=${DSW_ACCEL:-single} ;;
 	*) dsw_die "dsw_qemu: unknown target '$t'" ;;
 	esac
 	case "$accel" in

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run.sh: the whole test suite (what `make check` runs). For each kernel in
-# DSW_TARGETS (default: 5.10 6.1 6.12 7.3):
+# DSW_TARGETS (default: 5.10 6.1 6.12 7.3 debug; DSW_LANES at a time):
 #   fetch   resolve, download, verify and unpack Debian's kernel; install
 #           its headers in the release's chroot
 #   config  the kernel has the options selftests/config lists
@@ -52,18 +52,27 @@ check_config() {
 	fi
 }
 
+# The debug kernel's selftests: those that attach, detach, unload, fail
+# loads, unplug and race (the DMA-API matrix and the policy, tool and I/O
+# volume tests run on the four Debian kernels).
+DSW_DEBUG_TESTS=${DSW_DEBUG_TESTS:-module_load.sh,lifecycle.sh,dma_api.sh,stress.sh,unplug.sh,loadfail.sh}
+
 # boot_profiles TARGET ABI: one boot per line of selftests/qemu/profiles.
 boot_profiles() {
-	local name s510 s6x mem tests variant swiotlb
+	local name s510 s6x mem tests variant swiotlb want
 
 	while read -r name s510 s6x mem tests variant; do
 		case "$name" in ''|'#'*) continue ;; esac
 		swiotlb=$s6x
 		[ "$1" = 5.10 ] && swiotlb=$s510
-		# DSW_TESTS narrows the run to the profiles that have those tests.
-		if [ -n "${DSW_TESTS:-}" ]; then
+		# DSW_TESTS narrows the run to the profiles that have those
+		# tests; on the debug kernel DSW_DEBUG_TESTS does (a kernel
+		# with every checker runs several times slower under TCG).
+		want=${DSW_TESTS:-}
+		[ "$1" = debug ] && want=${DSW_TESTS:-$DSW_DEBUG_TESTS}
+		if [ -n "$want" ]; then
 			tests=$(echo "$tests" | tr ',' '\n' |
-				grep -Fxf <(echo "$DSW_TESTS" | tr ',' '\n') | paste -sd,)
+				grep -Fxf <(echo "$want" | tr ',' '\n') | paste -sd,)
 			[ -n "$tests" ] || continue
 		fi
 		dsw_log "$1: booting $2 under QEMU ($name: swiotlb=$swiotlb, $mem), running selftests"
@@ -105,8 +114,11 @@ build_tool | tee "$DSW_RESULTS/tool.tap"
 dsw_log "style: checkpatch, kernel-doc, sparse"
 "$here/style.sh" | tee "$DSW_RESULTS/style.tap"
 
-for t in $DSW_TARGETS; do
-	out="$DSW_RESULTS/$t"
+# run_target TARGET: fetch, check, build and boot one kernel; its TAP in
+# $DSW_RESULTS/TARGET/tap.
+run_target() {
+	local t=$1 out="$DSW_RESULTS/$1" abi
+
 	mkdir -p "$out"
 	{
 		echo "# ===== kernel $t ====="
@@ -129,7 +141,34 @@ for t in $DSW_TARGETS; do
 			sed 's/^/# /' "$out/fetch.log" | tail -n 20
 		fi
 	} >"$out/tap"
-	cat "$out/tap"
+}
+
+# The debug kernel is built once and cached (about 20-35 min from nothing,
+# nice 19): start it now so that it overlaps the other kernels' boots.
+case " $DSW_TARGETS " in
+*" debug "*)
+	"$DSW_TOP/bench/lab-kernel.sh" --flavour debug >"$DSW_RESULTS/debug-kernel.log" 2>&1 &
+	;;
+esac
+
+# DSW_LANES (default 2) kernels at a time: lane i runs targets i, i +
+# lanes, ... in turn (single-threaded guests use one core each; 5.10 and
+# 6.1 run their vCPUs in parallel, see dsw_qemu).
+lanes=${DSW_LANES:-2}
+pids=()
+for ((lane = 0; lane < lanes; lane++)); do
+	(
+		i=0
+		for t in $DSW_TARGETS; do
+			[ $((i % lanes)) = $lane ] && run_target "$t"
+			i=$((i + 1))
+		done
+	) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for t in $DSW_TARGETS; do
+	cat "$DSW_RESULTS/$t/tap"
 done
 
 # Count results: a guest test's nested cases count one each (its summary
