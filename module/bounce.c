@@ -593,7 +593,8 @@ static size_t dsw_progress_size(struct dsw_shim *shim)
 	size_t promised = READ_ONCE(shim->bounce.promised);
 	size_t size;
 
-	if (!promised)
+	/* A reserve of 0 keeps nothing: the user chose memory over waiting. */
+	if (!promised || !dsw_high_bytes(shim))
 		return 0;
 	size = min_t(size_t, dsw_chunk_size_for(shim, promised + mask, align),
 		     PAGE_SIZE << DSW_MAX_PAGE_ORDER);
