@@ -21,9 +21,14 @@ DSW_ARCH=${DSW_ARCH:-x86_64}
 #
 # "debug" is Debian's linux-source-6.12 built by bench/lab-kernel.sh
 # --flavour debug (KASAN, lockdep, kmemleak, debugobjects, DMA-API debug,
-# fault injection; selftests/qemu/debug.config-fragment), cached.
+# fault injection; selftests/qemu/debug.config-fragment), cached. It is not
+# in the default set yet: on it, unbinding NVMe trips debugobjects in
+# nvme_core itself ("ODEBUG: free active ... timer_list hint:
+# kobject_delayed_cleanup" from nvme_remove_namespaces, a kernel issue
+# with DEBUG_KOBJECT_RELEASE), which fails every boot that unbinds a disk.
+# DSW_TARGETS=debug runs it.
 DSW_TARGETS_ALL="5.10 6.1 6.12 7.3 debug"
-DSW_TARGETS=${DSW_TARGETS:-$DSW_TARGETS_ALL}
+DSW_TARGETS=${DSW_TARGETS:-5.10 6.1 6.12 7.3}
 
 dsw_target_release() {
 	case "$1" in
