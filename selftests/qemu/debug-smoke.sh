@@ -28,7 +28,8 @@
 # DSW_LAB_VERSION picks a cached version (default: lab/debug-current);
 # DSW_SWIOTLB (default 4096,1,force), DSW_MEM (2G), DSW_SMP (2),
 # DSW_TIMEOUT (900 s, the guest's watchdog), DSW_APPEND (more kernel
-# parameters, e.g. panic_on_warn=1) as for lab-boot.sh.
+# parameters, e.g. panic_on_warn=1 or acpi=noirq) as for lab-boot.sh;
+# DSW_DMA_ERRORS=N: DMA-API debug reports its first N errors, not 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -129,7 +130,8 @@ state() {
 		"dma_api_free_min=$(cat /sys/kernel/debug/dma-api/min_free_entries 2>/dev/null || echo -)" \
 		"odebug_warnings=$(sed -n 's/^warnings *:* *//p' /sys/kernel/debug/debug_objects/stats 2>/dev/null || echo -)" \
 		"debug_locks=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats 2>/dev/null || echo -)" \
-		"taint=$(cat /proc/sys/kernel/tainted)"
+		"taint=$(cat /proc/sys/kernel/tainted)" \
+		"memavail_kb=$(sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 }
 dmesg | grep -E 'KernelAddressSanitizer|Lock dependency validator|kmemleak:|DMA-API:|ODEBUG|Linux version|software IO TLB|ACPI Error|no GSI' |
 	grep -v 'ommand line' | sed 's/^/DBG-DMESG /' >&3
@@ -139,6 +141,10 @@ marker "DBG-INFO dma-api: $(cd /sys/kernel/debug/dma-api && for f in *; do [ -f 
 marker "DBG-INFO fault injection: $(ls -d /sys/kernel/debug/fail* 2>/dev/null | tr '\n' ' ')"
 marker "DBG-INFO swiotlb: $(cd /sys/kernel/debug/swiotlb 2>/dev/null && for f in io_tlb_nslabs io_tlb_used; do printf '%s=%s ' "$f" "$(cat "$f")"; done)"
 marker "DBG-INFO tracing events: $(ls /sys/kernel/debug/tracing/events 2>/dev/null | wc -l)"
+# DMA-API debug WARNs for its first error only (num_errors=1), then only
+# counts: dbg.dma_errors=N (DSW_DMA_ERRORS) shows N.
+n=$(sed -n 's/.*dbg.dma_errors=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -z "$n" ] || echo "$n" >/sys/kernel/debug/dma-api/num_errors
 state boot
 
 # What the boot left in kmemleak is not the module's (kmemleak reports
@@ -221,7 +227,8 @@ initrd="$out/smoke.initrd.cpio.gz"
 console="$out/smoke.console"
 markers="$out/smoke.markers"
 append="console=ttyS0 panic=-1 oops=panic rdinit=/init kmemleak=on"
-append+=" swiotlb=${DSW_SWIOTLB:-4096,1,force} dbg.timeout=$timeout ${DSW_APPEND:-}"
+append+=" swiotlb=${DSW_SWIOTLB:-4096,1,force} dbg.timeout=$timeout"
+append+="${DSW_DMA_ERRORS:+ dbg.dma_errors=$DSW_DMA_ERRORS} ${DSW_APPEND:-}"
 t0=$(date +%s)
 qrc=0
 rm -f "$console" "$markers"
