@@ -18,7 +18,8 @@
 #   lab-kernel.sh --update     build the newest linux-source-6.12 in the archive
 #   lab-kernel.sh --check      also build dynswiotlb.ko against the lab tree
 #                              and smoke-boot the kernel (bench/lab-boot.sh;
-#                              the debug flavour: selftests/qemu/debug-smoke.sh)
+#                              the debug flavour: the harness's own boot,
+#                              DSW_TARGETS=debug DSW_TESTS=module_load.sh)
 #   lab-kernel.sh --module DIR [ARG...]
 #                              build the out-of-tree module in DIR against
 #                              the lab kernel (in the chroot; DIR is
@@ -65,7 +66,7 @@ debug)
 	sub=/debug
 	link=debug-current
 	dynamic=n
-	smoke="$bench/../selftests/qemu/debug-smoke.sh"
+	smoke=
 	;;
 *) dsw_die "lab-kernel.sh: unknown flavour '$flavour' (known: lab, debug)" ;;
 esac
@@ -373,6 +374,7 @@ if [ "$mode" = check ]; then
 	if [ $flavour = lab ]; then
 		"$smoke" "$tmp/dynswiotlb/dynswiotlb.ko"
 	else
-		DSW_LAB_VERSION=$ver "$smoke" "$tmp/dynswiotlb/dynswiotlb.ko"
+		# the debug tier's boot, judge and checkers are the harness's
+		DSW_TARGETS=debug DSW_TESTS=module_load.sh "$DSW_TOP/selftests/qemu/run.sh"
 	fi
 fi

@@ -79,7 +79,7 @@ static int dsw_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
  * The shim of @dev, for one of our ops; caller in an RCU or dsw_srcu
  * read-side section.  Normally @dev's ops are the shim's own; while the
  * shim is being uninstalled, a caller that read them before they were
- * removed finds it in the table.
+ * removed finds it in the list of published shims.
  */
 static struct dsw_shim *dsw_shim_get(struct device *dev)
 {
@@ -479,17 +479,13 @@ static u64 dsw_get_required_mask(struct device *dev)
  * what the caps allow, so a driver is never told it may map what can
  * never be mapped.
  */
-static size_t dsw_max_mapping_size_rcu(struct device *dev)
+static size_t dsw_shim_max_mapping(struct dsw_shim *shim)
 {
-	struct dsw_shim *shim = dsw_shim_get(dev);
-	struct device *sh;
+	struct device *sh = shim->shadow;
 	size_t max, want, dyn;
 	unsigned int mode;
 	bool bounces;
 
-	if (!shim)
-		return 0;
-	sh = shim->shadow;
 	dsw_shadow_refresh(shim, sh);
 	max = dma_max_mapping_size(sh);
 	want = (size_t)READ_ONCE(shim->policy.max_map_kb) << 10;
@@ -512,14 +508,16 @@ static size_t dsw_max_mapping_size_rcu(struct device *dev)
 static size_t dsw_max_mapping_size(struct device *dev)
 {
 	struct dsw_shim *shim;
-	size_t max;
+	size_t max = 0;
 
 	rcu_read_lock();
-	max = dsw_max_mapping_size_rcu(dev);
-	/* what a driver may map from now on must stay possible */
 	shim = dsw_shim_get(dev);
-	if (shim && max && max != SIZE_MAX)
-		dsw_bounce_promise(shim, max);
+	if (shim) {
+		max = dsw_shim_max_mapping(shim);
+		/* what a driver may map from now on must stay possible */
+		if (max != SIZE_MAX)
+			dsw_bounce_promise(shim, max);
+	}
 	rcu_read_unlock();
 	return max;
 }

@@ -59,6 +59,13 @@
 
 /* ===== Compat: every kernel difference (probes in Kbuild) ===== */
 
+/* Largest order the page allocator hands out (MAX_ORDER - 1 before 6.8). */
+#ifdef MAX_PAGE_ORDER
+#define DSW_T_MAX_ORDER		MAX_PAGE_ORDER
+#else
+#define DSW_T_MAX_ORDER		(MAX_ORDER - 1)
+#endif
+
 /* dma_set_min_align_mask(): 0, or a negative errno if it cannot be set. */
 static int dsw_t_set_min_align(struct device *dev, unsigned int mask)
 {
@@ -1652,11 +1659,6 @@ static int dsw_t_validate(const struct dsw_test_case *c)
  * then taken in blocks of every order above 0, ignoring the watermarks.
  */
 #define DSW_T_FRAG_MARGIN	(32UL << 20)
-#ifdef MAX_PAGE_ORDER
-#define DSW_T_MAX_ORDER		MAX_PAGE_ORDER
-#else
-#define DSW_T_MAX_ORDER		(MAX_ORDER - 1)
-#endif
 static LIST_HEAD(dsw_t_frag);
 static unsigned long dsw_t_frag_pages;
 
