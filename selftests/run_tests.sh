@@ -3,10 +3,12 @@
 #
 # run_tests.sh [TEST...]: run the installed selftests (all of tests.list,
 # or the ones named) in the style of kselftest's runner: one nested KTAP
-# block per test, a per-test timeout from ./settings, exit code 4 = skip.
+# block per test, a per-test timeout from ./settings (times
+# DSW_TIME_SCALE, for a slow kernel: the debug tier), exit code 4 = skip;
+# each test's duration as a "# time:" line.
 cd "$(dirname "$0")" || exit 1
 timeout=$(sed -n 's/^timeout=//p' settings 2>/dev/null)
-timeout=${timeout:-300}
+timeout=$((${timeout:-300} * ${DSW_TIME_SCALE:-1}))
 
 if [ $# -gt 0 ]; then
 	tests="$*"
@@ -40,10 +42,12 @@ for t in $tests; do
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	sed 's/^/    /' <"$fifo" &
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	timeout "$timeout" "./$t" >"$fifo" 2>&1
 	rc=$?
 	wait
 	rm -f "$fifo"
+	echo "# time: $t $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
 	case $rc in
 	0) echo "ok $i selftests: dynswiotlb: $t" ;;
 	4) echo "ok $i selftests: dynswiotlb: $t # SKIP" ;;

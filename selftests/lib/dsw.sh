@@ -82,6 +82,25 @@ dsw_wait_dev() {
 	[ -b "$1" ]
 }
 
+# dsw_wait_gone BDF [SECONDS]: wait for a PCI device to leave the bus.
+dsw_wait_gone() {
+	_i=0
+	while [ -e "/sys/bus/pci/devices/$1" ] && [ $_i -lt $((${2:-20} * 10)) ]; do
+		usleep 100000
+		_i=$((_i + 1))
+	done
+	[ ! -e "/sys/bus/pci/devices/$1" ]
+}
+
+# dsw_host VERB ID: ask the host to act on the machine, as a person at it
+# would (selftests/qemu/vm.sh, dsw_vm_agent, through QEMU's monitor):
+# "unplug ID" pulls the device QEMU knows as ID (vda, nvme0) out of its
+# hot-plug slot (device_del: the guest is asked to eject it), "plug ID"
+# puts it back (device_add). The host does not answer: wait for the effect.
+dsw_host() {
+	echo "DSW-HOST $1 $2" >/dev/ttyS1
+}
+
 # dsw_io_write DEV PATTERN JOBS MIB_PER_JOB: JOBS parallel direct writers,
 # each writing the first MIB_PER_JOB MiB of PATTERN to its own region.
 dsw_io_write() {

@@ -11,9 +11,14 @@
 #   DSW_APPEND    extra kernel command line
 #   DSW_TIMEOUT   guest watchdog in seconds (default 600); the host kills
 #                 QEMU 120 s after it
+#   DSW_TIME_SCALE  a kernel this many times slower (the debug tier): the
+#                 watchdog and the per-test timeout scale with it
 #   DSW_TESTS     comma-separated selftests to run (default all installed)
 #   DSW_MEM, DSW_SMP  guest memory and vCPUs (default 1G, 2)
-#   DSW_VARIANT   machine variant: "iommu" = q35 with an Intel IOMMU
+#   DSW_VARIANT   comma-separated boot options (the profiles' last column):
+#                 "iommu" = q35 with an Intel IOMMU, "parallel" = the vCPUs
+#                 run in parallel wherever that is reliable (DSW_PARALLEL,
+#                 lib.sh: dsw_qemu)
 #   DSW_DEMO, DSW_BENCH  run selftests/demo.sh or bench.sh in that mode
 #   DSW_SCRIPT    run this guest script instead (dsw.script=; DSW_ARGS its
 #                 comma-separated arguments, DSW_FILES "SRC:DEST ..." host
@@ -35,7 +40,8 @@ name=${2:-selftests}
 abi=$(dsw_target_abi "$target")
 kdir=$(dsw_kernel_dir "$abi")
 out="$DSW_RESULTS/$target"
-timeout=${DSW_TIMEOUT:-600}
+scale=${DSW_TIME_SCALE:-1}
+timeout=$((${DSW_TIMEOUT:-600} * scale))
 mkdir -p "$out"
 
 initrd="$out/initrd.cpio.gz"
@@ -46,6 +52,7 @@ for f in ${DSW_FILES:-}; do files+=(--file "${f%%:*}" "${f#*:}"); done
 
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
+[ "$scale" = 1 ] || append+=" dsw.time_scale=$scale"
 [ -n "${DSW_TESTS:-}" ] && append+=" dsw.tests=$DSW_TESTS"
 [ -n "${DSW_DEMO:-}" ] && append+=" dsw.demo=$DSW_DEMO"
 [ -n "${DSW_BENCH:-}" ] && append+=" dsw.bench=$DSW_BENCH"
@@ -55,13 +62,17 @@ append+=" ${DSW_APPEND:-}"
 # Two scratch disks, sparse (recreated per boot): one virtio-blk that must
 # go through the DMA API (iommu_platform=on), one NVMe.
 vm_target=$target
-case "${DSW_VARIANT:-}" in
-iommu)
-	vm_machine=q35
-	vm_devices="intel-iommu $vm_devices"
-	append+=" intel_iommu=on"
-	;;
-esac
+for v in ${DSW_VARIANT//,/ }; do
+	case "$v" in
+	iommu)
+		vm_machine=q35
+		vm_devices="intel-iommu $vm_devices"
+		append+=" intel_iommu=on"
+		;;
+	parallel) export DSW_PARALLEL=1 ;;
+	*) dsw_die "boot option '$v': iommu or parallel (selftests/qemu/profiles)" ;;
+	esac
+done
 
 prefix="$out/$name"
 console="$prefix.console"

@@ -8,6 +8,8 @@
 #
 # Kernel command line knobs:
 #   dsw.timeout=SECONDS  guest watchdog (default 600)
+#   dsw.time_scale=N     a kernel N times slower: run_tests.sh's per-test
+#                        timeout times N (DSW_TIME_SCALE)
 #   dsw.script=PATH      the script to run (relative to /selftests, or
 #                        absolute); default: run_tests.sh, the selftests
 #   dsw.args=a,b         its arguments (commas become spaces)
@@ -36,6 +38,7 @@ quiet=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	dsw.timeout=*) timeout=${arg#dsw.timeout=} ;;
+	dsw.time_scale=*) export DSW_TIME_SCALE=${arg#dsw.time_scale=} ;;
 	dsw.script=*) script=${arg#dsw.script=} ;;
 	dsw.args=*) args=$(echo "${arg#dsw.args=}" | tr , ' ') ;;
 	dsw.tests=*) tests=$(echo "${arg#dsw.tests=}" | tr , ' ') ;;

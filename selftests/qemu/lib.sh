@@ -54,7 +54,8 @@ dsw_target_suite() {
 #   dsw_qemu_accel  the -accel value: tcg,thread=multi (vCPUs in parallel,
 #                   one host thread each) or tcg,thread=single (in turn)
 #   dsw_qemu_desc   a line saying which: version, origin, accel
-# DSW_QEMU=trixie|host and DSW_ACCEL=multi|single override the choice.
+# DSW_QEMU=trixie|host and DSW_ACCEL=multi|single override the choice;
+# DSW_PARALLEL=1 asks for parallel vCPUs where they are reliable.
 #
 # Measured (mttcg-probe.sh: for 120 s per boot, 2 busy vCPUs while trace
 # events, schedstats, a kprobe, ftrace and module loads patch kernel text
@@ -73,10 +74,16 @@ dsw_target_suite() {
 #   thread=single: no failure (QEMU 7.2: 6.1 once, 7.3 3 times; QEMU
 #     10.0: 7.3 twice), at fewer flips (the vCPUs take turns: a sixth of
 #     multi's trace event flips at best).
+# What patches text in those boots is the stressors' thousands of flips;
+# the concurrency boots (stress.sh: module loads and unloads, CPU offline,
+# no trace events; unplug.sh) patch little, and ran clean with
+# thread=multi on QEMU 10.0 on 6.12, 7.3 and the debug kernel.
 # So 5.10 and 6.1 run on trixie's QEMU with thread=multi when it is
-# installed (chroot.sh trixie; setup-host.sh sees to it); everything else
-# (6.12, 7.3, the lab kernel, a 6.12; any target on the host's QEMU) runs
-# single-threaded.
+# installed (chroot.sh trixie; setup-host.sh sees to it), and so do the
+# boots that ask for parallel vCPUs (DSW_PARALLEL=1: the "parallel"
+# profiles of selftests/qemu/profiles) on 6.12, 7.3 and the debug kernel;
+# everything else (the other boots of those, the lab kernel, any target
+# on the host's QEMU) runs single-threaded.
 dsw_qemu() {
 	local t=$1 q accel d lib
 
@@ -98,9 +105,10 @@ dsw_qemu() {
 		;;
 	*) dsw_die "DSW_QEMU=$q: trixie or host" ;;
 	esac
-	case "$q:$t" in
-	trixie:5.10|trixie:6.1) accel=${DSW_ACCEL:-multi} ;;
-	*:5.10|*:6.1|*:6.12|*:7.3|*:lab|*:debug) accel=${DSW_ACCEL:-single} ;;
+	case "$q:$t:${DSW_PARALLEL:-}" in
+	trixie:5.10:*|trixie:6.1:*) accel=${DSW_ACCEL:-multi} ;;
+	trixie:6.12:1|trixie:7.3:1|trixie:debug:1) accel=${DSW_ACCEL:-multi} ;;
+	*:5.10:*|*:6.1:*|*:6.12:*|*:7.3:*|*:lab:*|*:debug:*) accel=${DSW_ACCEL:-single} ;;
 	*) dsw_die "dsw_qemu: unknown target '$t'" ;;
 	esac
 	case "$accel" in

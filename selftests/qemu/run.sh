@@ -69,6 +69,14 @@ extra_append() {
 	return 0
 }
 
+# time_scale TARGET: how many times slower a target's kernel runs its
+# selftests (boot.sh scales the watchdog and the per-test timeout): the
+# debug kernel, with every checker under TCG, about 4 (DSW_TIME_SCALE
+# overrides).
+time_scale() {
+	if [ "$1" = debug ]; then echo "${DSW_TIME_SCALE:-4}"; else echo "${DSW_TIME_SCALE:-1}"; fi
+}
+
 # boot_profiles TARGET ABI: one boot per line of selftests/qemu/profiles.
 boot_profiles() {
 	local name s510 s6x mem tests variant swiotlb want
@@ -90,7 +98,7 @@ boot_profiles() {
 		dsw_log "$1: booting $2 under QEMU ($name: swiotlb=$swiotlb, $mem), running selftests"
 		DSW_SWIOTLB=$swiotlb DSW_MEM=$mem DSW_TESTS=$tests,taint.sh \
 			DSW_VARIANT=${variant:-} DSW_APPEND="${DSW_APPEND:-} $(extra_append "$1")" \
-			"$here/boot.sh" "$1" "$name"
+			DSW_TIME_SCALE=$(time_scale "$1") "$here/boot.sh" "$1" "$name"
 	done <"$here/profiles"
 }
 

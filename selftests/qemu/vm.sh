@@ -24,8 +24,13 @@ vm_machine=${DSW_MACHINE:-pc}
 vm_devices=${DSW_DEVICES:-virtio-blk nvme}
 vm_nvme_serial=${vm_nvme_serial:-dsw0001}
 
-# What a console must not show (boot.sh's judge, every caller's).
-DSW_CONSOLE_BAD='Kernel panic|BUG:|Oops|WARNING:|Call Trace|general protection'
+# What a console must not show (boot.sh's judge, every caller's): the
+# extended regular expressions of selftests/lib/kernel-bad.txt, one per
+# line, which taint.sh also applies to the guest's dmesg: panics, oopses,
+# BUGs (KASAN, sleeping in atomic context, soft lockups), WARNINGs,
+# traces, debugobjects, DMA-API, UBSAN, lockdep and RCU reports, stalls,
+# hung tasks, list corruption and kmemleak's reports.
+DSW_CONSOLE_BAD=$(paste -sd'|' "$(dirname "${BASH_SOURCE[0]}")/../lib/kernel-bad.txt")
 
 # dsw_pack_initrd DIR OUT: an initramfs tree (initramfs.sh) as a gzipped
 # newc cpio archive.
@@ -41,30 +46,70 @@ dsw_vm_disk() {
 }
 
 # dsw_vm_devices PREFIX: QEMU's arguments for the device classes in
-# vm_devices, in order, into the array vm_args (disks: dsw_vm_disk).
-# Fixed PCI slots keep the guests' device names (the selftests look the
-# disks up by ID and class; docs/testing.md). A new class (a NIC, USB,
-# AHCI) is one more case; intel-iommu must come before the devices it
-# translates (q35 machine).
+# vm_devices, in order, into the array vm_args (disks: dsw_vm_disk), and
+# for each pluggable device its device_add arguments into vm_plug[ID]
+# (dsw_vm_agent). Fixed PCI slots keep the guests' device names (the
+# selftests look the disks up by ID and class; docs/testing.md). A new
+# class (a NIC, USB, AHCI) is one more case; intel-iommu must come before
+# the devices it translates (q35 machine). Disks are -blockdev nodes: they
+# outlive their device's device_del, so device_add can plug it back.
 dsw_vm_devices() {
 	local p=$1 d f
 
 	vm_args=()
+	declare -gA vm_plug=()
 	for d in $vm_devices; do
 		case "$d" in
 		virtio-blk)	# through the DMA API: VIRTIO_F_ACCESS_PLATFORM
 			f=$(dsw_vm_disk "$p" vda) || return 1
-			vm_args+=(-drive "file=$f,if=none,id=d0,format=raw,cache=unsafe"
-				-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,addr=04.0)
+			vm_plug[vda]="virtio-blk-pci,id=vda,drive=d0,iommu_platform=on,disable-legacy=on,addr=04.0"
+			vm_args+=(-blockdev "$(dsw_vm_blockdev d0 "$f")" -device "${vm_plug[vda]}")
 			;;
 		nvme)
 			f=$(dsw_vm_disk "$p" nvme) || return 1
-			vm_args+=(-drive "file=$f,if=none,id=d1,format=raw,cache=unsafe"
-				-device "nvme,serial=$vm_nvme_serial,drive=d1,addr=05.0")
+			vm_plug[nvme0]="nvme,id=nvme0,serial=$vm_nvme_serial,drive=d1,addr=05.0"
+			vm_args+=(-blockdev "$(dsw_vm_blockdev d1 "$f")" -device "${vm_plug[nvme0]}")
 			;;
 		intel-iommu) vm_args+=(-device intel-iommu,intremap=off) ;;
 		*) dsw_die "unknown device class '$d' (vm.sh: dsw_vm_devices)" ;;
 		esac
+	done
+}
+
+# dsw_vm_blockdev NODE FILE: a raw image as a -blockdev node; the host's
+# page cache and no flushes (what -drive cache=unsafe gave).
+dsw_vm_blockdev() {
+	echo "node-name=$1,driver=raw,file.driver=file,file.filename=$2,cache.direct=off,cache.no-flush=on"
+}
+
+# dsw_vm_agent PREFIX: the host's side of a guest's requests, until
+# PREFIX.agent-stop exists. A guest writes "DSW-HOST unplug ID" or
+# "DSW-HOST plug ID" on the marker port (dsw_host, selftests/lib/dsw.sh);
+# the agent sends QEMU's monitor (the pipe PREFIX.hmp.in, opened
+# read-write: never waits for QEMU) device_del ID,
+# or device_add with the arguments vm_plug[ID] recorded, the way a
+# machine's hot-plug controller would see a device pulled and pushed
+# back. Each request is logged in PREFIX.host; anything else is refused
+# there.
+dsw_vm_agent() {
+	local p=$1 n=0 line verb id
+
+	while [ ! -e "$p.agent-stop" ]; do
+		sleep 0.5
+		while IFS= read -r line; do
+			n=$((n + 1))
+			line=${line%$'\r'}
+			read -r _ verb id _ <<<"$line"
+			if [ "$verb" = unplug ] && [ -n "${vm_plug[$id]:-}" ]; then
+				echo "device_del $id" 1<>"$p.hmp.in"
+			elif [ "$verb" = plug ] && [ -n "${vm_plug[$id]:-}" ]; then
+				echo "device_add ${vm_plug[$id]}" 1<>"$p.hmp.in"
+			else
+				echo "$(date +%T) refused: $line" >>"$p.host"
+				continue
+			fi
+			echo "$(date +%T) $line" >>"$p.host"
+		done < <(grep -a '^DSW-HOST ' "$p.markers" 2>/dev/null | tail -n +$((n + 1)))
 	done
 }
 
@@ -73,23 +118,37 @@ dsw_vm_devices() {
 # (or timeout's) status; sets vm_time, how long QEMU ran ("12.3 s").
 dsw_vm_run() {
 	local p=$1 kernel=$2 initrd=$3 append=$4 seconds=$5 rc=0
-	local cmd t0 ms
+	local cmd t0 ms agent reader
 
 	dsw_qemu "$vm_target"
-	rm -f "$p.console" "$p.markers"
+	rm -f "$p.console" "$p.markers" "$p.host" "$p.hmp".* "$p.agent-stop"
 	dsw_vm_devices "$p" || return 1
+	mkfifo "$p.hmp.in" "$p.hmp.out" || return 1
 	cmd=("${dsw_qemu_cmd[@]}" -machine "$vm_machine" -accel "$dsw_qemu_accel" -cpu max
 		-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}"
-		-nodefaults -nographic -no-reboot -monitor none
+		-nodefaults -nographic -no-reboot
+		-chardev "pipe,id=hmp,path=$p.hmp" -mon chardev=hmp,mode=readline
 		-serial "file:$p.console" -serial "file:$p.markers"
 		-kernel "$kernel" -initrd "$initrd" -append "$append"
 		"${vm_args[@]}")
 	echo "${cmd[*]}" >"$p.cmdline"
+	# The monitor's output, so that its pipe never fills; opened read-write
+	# so that neither side waits for the other.
+	cat <>"$p.hmp.out" >"$p.hmp.log" &
+	reader=$!
+	dsw_vm_agent "$p" &
+	agent=$!
 	t0=$(date +%s%N)
 	timeout --foreground -k 10 "$seconds" "${cmd[@]}" </dev/null >"$p.qemu" 2>&1 || rc=$?
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	vm_time="$((ms / 1000)).$((ms % 1000 / 100)) s"
-	rm -f "$p".*.img
+	touch "$p.agent-stop"
+	wait "$agent"
+	kill "$reader" 2>/dev/null
+	wait "$reader" 2>/dev/null
+	# The monitor echoes each key with cursor moves: keep what it shows.
+	sed -i 's/.*\x1b\[D//; s/\x1b\[K//g; s/\r//g' "$p.hmp.log"
+	rm -f "$p".*.img "$p.hmp.in" "$p.hmp.out" "$p.agent-stop"
 	return $rc
 }
 
@@ -112,8 +171,8 @@ dsw_vm_boot() {
 	done
 }
 
-# dsw_console_bad FILE: the first lines of a console log that show a
-# panic, oops, BUG, WARNING, call trace or GPF.
+# dsw_console_bad FILE: the first lines of a console log that match
+# DSW_CONSOLE_BAD.
 dsw_console_bad() {
 	grep -E "$DSW_CONSOLE_BAD" "$1" 2>/dev/null | head -n 5 || true
 }
