@@ -395,16 +395,23 @@ static int dsw_attach_present(struct dsw_dev *dd, struct device *dev)
 }
 
 /*
- * Detach @dd's device (present, held): refused while dynamic buffers are
- * mapped; a bound driver is unbound and bound again around it.
+ * Detach @dd's device (present, held): refused while dynamic buffers stay
+ * mapped; a bound driver is unbound and bound again around it.  With a
+ * driver bound, buffers mapped now refuse at once rather than unbind the
+ * driver for nothing; without one, the uninstall lets buffers in flight
+ * drain first (dsw_shim_uninstall()).
  */
 static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 {
 	bool bound;
 	int ret = 0;
 
+	device_lock(dev);
+	bound = dev->driver;
+	device_unlock(dev);
+
 	mutex_lock(&dsw_devs_lock);
-	if (dd->shim && dsw_bounce_busy(dd->shim)) {
+	if (bound && dd->shim && dsw_bounce_busy(dd->shim)) {
 		pr_err("%s: detach refused: %lu dynamic buffers are mapped\n",
 		       dd->name, dsw_bounce_busy(dd->shim));
 		ret = -EBUSY;
@@ -413,9 +420,6 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 	if (ret)
 		return ret;
 
-	device_lock(dev);
-	bound = dev->driver;
-	device_unlock(dev);
 	if (bound)
 		device_release_driver(dev);
 
