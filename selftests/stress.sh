@@ -62,7 +62,8 @@ while kill -0 $pid 2>/dev/null; do
 	rounds=$((rounds + 1))
 	if dsw_write $SYSFS/detach $TDEV >/tmp/stress.err; then
 		detached=$((detached + 1))
-		if [ $((rounds % 32)) = 0 ]; then
+		# every 32nd round, and once early (a slow kernel's few rounds)
+		if [ $((rounds % 32)) = 0 ] || { [ $unloads = 0 ] && [ $rounds -ge 10 ]; }; then
 			if modprobe -r dynswiotlb; then
 				unloads=$((unloads + 1))
 			else
@@ -105,10 +106,13 @@ if [ $rc = 0 ]; then
 else
 	ktap_fail "every byte checked while detaching and attaching" "rc=$rc $out"
 fi
+# Buffers in flight drain on detach (design.md §6.5): a refusal needs one
+# held for DSW_DRAIN_MS, rare here; most detaches go through.
 [ -z "$bad" ] && [ "$detached" -ge 10 ] && [ "$unloads" -ge 1 ] &&
-	ktap_ok "$detached detaches, $unloads unloads, all attaches succeeded" ||
-	ktap_fail "detaches, unloads and attaches succeeded" \
-		"rounds=$rounds detached=$detached unloads=$unloads:$bad"
+		[ $((detached * 2)) -ge "$rounds" ] &&
+	ktap_ok "$detached detaches of $rounds, $unloads unloads, all attaches succeeded" ||
+	ktap_fail "most detaches, unloads and attaches succeeded" \
+		"rounds=$rounds detached=$detached busy=$busy unloads=$unloads:$bad"
 
 # Afterwards: attached, nothing live; detached, unloaded, nothing left.
 dsw_loaded || modprobe dynswiotlb devices=$TDEV

@@ -97,8 +97,16 @@ dsw_wait_gone() {
 # "unplug ID" pulls the device QEMU knows as ID (vda, nvme0) out of its
 # hot-plug slot (device_del: the guest is asked to eject it), "plug ID"
 # puts it back (device_add). The host does not answer: wait for the effect.
+# Fails without a host that listens (no dsw.host=1 on the command line:
+# e.g. on a real machine).
 dsw_host() {
+	dsw_host_listens || return 1
 	echo "DSW-HOST $1 $2" >/dev/ttyS1
+}
+
+# dsw_host_listens: the harness's host agent takes dsw_host requests.
+dsw_host_listens() {
+	grep -qw 'dsw.host=1' /proc/cmdline
 }
 
 # dsw_io_write DEV PATTERN JOBS MIB_PER_JOB: JOBS parallel direct writers,

@@ -58,11 +58,12 @@ append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
 [ -n "${DSW_BENCH:-}" ] && append+=" dsw.bench=$DSW_BENCH"
 [ -n "${DSW_SCRIPT:-}" ] && append+=" dsw.script=$DSW_SCRIPT"
 [ -n "${DSW_ARGS:-}" ] && append+=" dsw.args=$DSW_ARGS"
-append+=" ${DSW_APPEND:-}"
+append+=" dsw.host=1 ${DSW_APPEND:-}"
 # Two scratch disks, sparse (recreated per boot): one virtio-blk that must
 # go through the DMA API (iommu_platform=on), one NVMe.
 vm_target=$target
-for v in ${DSW_VARIANT//,/ }; do
+variant=${DSW_VARIANT:-}
+for v in ${variant//,/ }; do
 	case "$v" in
 	iommu)
 		vm_machine=q35

@@ -30,7 +30,7 @@ vm_nvme_serial=${vm_nvme_serial:-dsw0001}
 # BUGs (KASAN, sleeping in atomic context, soft lockups), WARNINGs,
 # traces, debugobjects, DMA-API, UBSAN, lockdep and RCU reports, stalls,
 # hung tasks, list corruption and kmemleak's reports.
-DSW_CONSOLE_BAD=$(paste -sd'|' "$(dirname "${BASH_SOURCE[0]}")/../lib/kernel-bad.txt")
+DSW_CONSOLE_BAD=$(grep -v '^$' "$(dirname "${BASH_SOURCE[0]}")/../lib/kernel-bad.txt" | paste -sd'|')
 
 # dsw_pack_initrd DIR OUT: an initramfs tree (initramfs.sh) as a gzipped
 # newc cpio archive.
@@ -82,19 +82,20 @@ dsw_vm_blockdev() {
 	echo "node-name=$1,driver=raw,file.driver=file,file.filename=$2,cache.direct=off,cache.no-flush=on"
 }
 
-# dsw_vm_agent PREFIX: the host's side of a guest's requests, until
-# PREFIX.agent-stop exists. A guest writes "DSW-HOST unplug ID" or
+# dsw_vm_agent PREFIX PID READER: the host's side of a guest's requests,
+# until PREFIX.agent-stop exists or the process PID (the booting shell) is
+# gone (interrupted); then it stops READER, the monitor's reader, too. A guest writes "DSW-HOST unplug ID" or
 # "DSW-HOST plug ID" on the marker port (dsw_host, selftests/lib/dsw.sh);
 # the agent sends QEMU's monitor (the pipe PREFIX.hmp.in, opened
 # read-write: never waits for QEMU) device_del ID,
 # or device_add with the arguments vm_plug[ID] recorded, the way a
 # machine's hot-plug controller would see a device pulled and pushed
-# back. Each request is logged in PREFIX.host; anything else is refused
-# there.
+# back. Each request is logged in PREFIX.host (QEMU's answers, errors
+# included, in PREFIX.hmp.log); anything else is refused there.
 dsw_vm_agent() {
-	local p=$1 n=0 line verb id
+	local p=$1 parent=$2 reader=$3 n=0 line verb id
 
-	while [ ! -e "$p.agent-stop" ]; do
+	while [ ! -e "$p.agent-stop" ] && kill -0 "$parent" 2>/dev/null; do
 		sleep 0.5
 		while IFS= read -r line; do
 			n=$((n + 1))
@@ -111,6 +112,7 @@ dsw_vm_agent() {
 			echo "$(date +%T) $line" >>"$p.host"
 		done < <(grep -a '^DSW-HOST ' "$p.markers" 2>/dev/null | tail -n +$((n + 1)))
 	done
+	kill "$reader" 2>/dev/null
 }
 
 # dsw_vm_run PREFIX KERNEL INITRD APPEND SECONDS: one boot, QEMU killed
@@ -136,7 +138,7 @@ dsw_vm_run() {
 	# so that neither side waits for the other.
 	cat <>"$p.hmp.out" >"$p.hmp.log" &
 	reader=$!
-	dsw_vm_agent "$p" &
+	dsw_vm_agent "$p" "$BASHPID" "$reader" &
 	agent=$!
 	t0=$(date +%s%N)
 	timeout --foreground -k 10 "$seconds" "${cmd[@]}" </dev/null >"$p.qemu" 2>&1 || rc=$?
@@ -144,7 +146,6 @@ dsw_vm_run() {
 	vm_time="$((ms / 1000)).$((ms % 1000 / 100)) s"
 	touch "$p.agent-stop"
 	wait "$agent"
-	kill "$reader" 2>/dev/null
 	wait "$reader" 2>/dev/null
 	# The monitor echoes each key with cursor moves: keep what it shows.
 	sed -i 's/.*\x1b\[D//; s/\x1b\[K//g; s/\r//g' "$p.hmp.log"
