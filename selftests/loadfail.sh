@@ -6,10 +6,18 @@
 # works.
 #
 # With fault injection (the debug kernel; the others skip): the Nth slab
-# allocation, and then the Nth page allocation, of the loading task fails,
-# for every N until the load gets through without one -- with both disks
-# selected and their drivers bound, so failures hit the load at every step
-# (parameters, registry, shims, reserve, sysfs, rebinding). kmemleak, where
+# allocation, and then the Nth page allocation, of the loading task
+# (insmod: what modprobe runs once it has resolved the module) fails, for
+# every N until a load gets through without one. Selected: the test
+# module's platform device with its driver bound, so that every step of the
+# load can fail (parameters, registry, shims, reserve, sysfs, unbinding and
+# rebinding a driver, the driver's probe), and virtio-blk without its
+# driver (a PCI device's shim). Every load that survives its failure must
+# work and unload, which needs the drivers of attached devices unbound:
+# cheap for the test device, seconds of probing for a real disk on the
+# debug kernel, and about every other N is survived (kvmalloc's fallback,
+# kmemleak's own metadata), so with the disks bound the loop took more
+# than 20 minutes. Afterwards both disks must work. kmemleak, where
 # present, is judged by the boot. (Fragmenting memory instead does not make
 # the reserve fail reliably: compaction moves movable pages and finds it.)
 cd "$(dirname "$0")" || exit 1
@@ -17,13 +25,21 @@ cd "$(dirname "$0")" || exit 1
 . ./lib/dsw.sh
 
 FI=/sys/kernel/debug
+TDEV=dynswiotlb_test.0
+TDRV=/sys/bus/platform/drivers/dynswiotlb_test
 MAXN=${DSW_LOADFAIL_MAX:-400}
 
 ktap_begin
 dsw_unload
+# The module's file: insmod, not modprobe, so that the faults hit the
+# load rather than modprobe's reading of its indexes and configuration
+# (which it survives, at a full load and unload each).
+KO=$(modinfo -n dynswiotlb)
 head -c 4194304 /dev/urandom >/tmp/pattern
 ktap_check "disk drivers bound, module not loaded" dsw_load_drivers
 dsw_wait_dev /dev/vda && dsw_wait_dev /dev/nvme0n1
+ktap_check "test device bound to its driver" sh -c \
+	"/usr/sbin/modprobe dynswiotlb_test && [ -e /sys/bus/platform/devices/$TDEV/driver ]"
 
 # disks_work: both disks do checksummed direct I/O, with the kernel's ops.
 disks_work() {
@@ -33,11 +49,21 @@ disks_work() {
 	done
 }
 
-# refused_cleanly RC OUTPUT: the load failed and left nothing behind.
+# refused_cleanly RC: the load failed and left nothing behind.
 refused_cleanly() {
 	[ "$1" != 0 ] && ! dsw_loaded && [ ! -d /sys/kernel/dynswiotlb ] &&
-		[ -e "/sys/bus/pci/devices/$DSW_VIRTIO_BDF/driver" ] &&
+		[ -e "/sys/bus/platform/devices/$TDEV/driver" ] &&
 		[ -e "/sys/bus/pci/devices/$DSW_NVME_BDF/driver" ]
+}
+
+# unload_all: the module out, the test device's driver bound again.
+unload_all() {
+	[ -e "/sys/bus/platform/devices/$TDEV/driver" ] && echo $TDEV >$TDRV/unbind
+	dsw_unbind "$DSW_VIRTIO_BDF"
+	_rc=0
+	dsw_unload || _rc=1
+	[ -e "/sys/bus/platform/devices/$TDEV/driver" ] || echo $TDEV >$TDRV/bind
+	return $_rc
 }
 
 inject() { # inject KIND N: fail the Nth allocation of KIND by make-it-fail tasks
@@ -57,13 +83,15 @@ for kind in failslab fail_page_alloc; do
 		ktap_skip "$kind: failed loads at every allocation" "no fault injection in this kernel"
 		continue
 	fi
-	n=1 failed=0 bad=
+	dsw_unbind "$DSW_VIRTIO_BDF"
+	n=1 failed=0 survived=0 bad=
+	t0=$(cut -d. -f1 /proc/uptime)
 	while [ $n -le $MAXN ]; do
 		inject $kind $n
 		# shellcheck disable=SC2016
 		lout=$(sh -c 'echo 1 >/proc/self/make-it-fail &&
-			exec /usr/sbin/modprobe dynswiotlb devices="$0,$1"' \
-			"$DSW_VIRTIO_BDF" "$DSW_NVME_BDF" 2>&1)
+			exec /usr/sbin/insmod "$0" devices="$1,$2"' \
+			"$KO" "$TDEV" "$DSW_VIRTIO_BDF" 2>&1)
 		rc=$?
 		left=$(cat $FI/$kind/times)
 		echo 0 >$FI/$kind/probability
@@ -74,31 +102,25 @@ for kind in failslab fail_page_alloc; do
 		fi
 		if [ $rc = 0 ]; then
 			# a failure it survived: it must work and unload
+			survived=$((survived + 1))
 			dsw_loaded || bad="$bad load $n: rc 0 but not loaded;"
-			dsw_unbind_disks
-			dsw_unload || bad="$bad load $n: no unload;"
-			dsw_probe "$DSW_VIRTIO_BDF"
-			dsw_probe "$DSW_NVME_BDF"
+			unload_all || bad="$bad load $n: no unload;"
 		elif refused_cleanly $rc; then
 			failed=$((failed + 1))
 		else
 			bad="$bad load $n failed but left something: $(ls /sys/kernel/dynswiotlb 2>&1);"
-			dsw_unbind_disks
-			dsw_unload
-			dsw_probe "$DSW_VIRTIO_BDF"
-			dsw_probe "$DSW_NVME_BDF"
+			unload_all
 		fi
 		n=$((n + 1))
 	done
 	[ -z "$bad" ] && [ $n -le $MAXN ] &&
-		ktap_ok "$kind: $((n - 1)) allocations of the load failed in turn ($failed loads refused cleanly), then it loaded" ||
+		ktap_ok "$kind: $((n - 1)) allocations of the load failed in turn ($failed loads refused cleanly, $survived survived; $(($(cut -d. -f1 /proc/uptime) - t0)) s), then it loaded" ||
 		ktap_fail "$kind: failed loads at every allocation" "n=$n$bad"
-	dsw_unbind_disks
-	dsw_unload
+	unload_all
 	dsw_probe "$DSW_VIRTIO_BDF"
-	dsw_probe "$DSW_NVME_BDF"
 	ktap_check "$kind: the disks still work without the module" disks_work
 done
 
 dsw_unbind_disks
+modprobe -r dynswiotlb_test
 ktap_end
