@@ -75,6 +75,10 @@ for v in ${variant//,/ }; do
 	esac
 done
 
+# A kernel that has not reached /init by then hung in early boot: booted
+# again (vm.sh: dsw_vm_agent, dsw_vm_boot). Boots reach /init in 15-30 s,
+# the debug kernel's in 50-90 s. DSW_BOOT_DEADLINE overrides.
+vm_boot_deadline=${DSW_BOOT_DEADLINE:-$((150 + 60 * scale))}
 prefix="$out/$name"
 console="$prefix.console"
 dsw_vm_boot "$prefix" "$kdir/vmlinuz" "$initrd" "$append" $((timeout + 120))

@@ -91,12 +91,23 @@ dsw_vm_blockdev() {
 # or device_add with the arguments vm_plug[ID] recorded, the way a
 # machine's hot-plug controller would see a device pulled and pushed
 # back. Each request is logged in PREFIX.host (QEMU's answers, errors
-# included, in PREFIX.hmp.log); anything else is refused there.
+# included, in PREFIX.hmp.log); anything else is refused there. With
+# vm_boot_deadline set (seconds), a guest that has not reached /init by
+# then (no DSW-BOOTED marker: a kernel hung in early boot) is ended with
+# the monitor's quit, so that dsw_vm_boot can boot it again at once.
 dsw_vm_agent() {
-	local p=$1 parent=$2 reader=$3 n=0 line verb id
+	local p=$1 parent=$2 reader=$3 n=0 line verb id booted= t0=$SECONDS
 
 	while [ ! -e "$p.agent-stop" ] && kill -0 "$parent" 2>/dev/null; do
 		sleep 0.5
+		if [ -z "$booted" ] && grep -q '^DSW-BOOTED' "$p.markers" 2>/dev/null; then
+			booted=1
+		elif [ -z "$booted" ] && [ "${vm_boot_deadline:-0}" -gt 0 ] &&
+				[ $((SECONDS - t0)) -ge "$vm_boot_deadline" ]; then
+			echo "$(date +%T) no DSW-BOOTED after ${vm_boot_deadline}s: quit" >>"$p.host"
+			echo quit 1<>"$p.hmp.in"
+			booted=quit
+		fi
 		while IFS= read -r line; do
 			n=$((n + 1))
 			line=${line%$'\r'}
@@ -154,12 +165,15 @@ dsw_vm_run() {
 }
 
 # dsw_vm_boot PREFIX KERNEL INITRD APPEND SECONDS: dsw_vm_run, and once
-# more if the kernel died before /init (no DSW-BOOTED marker): it never ran
-# the guest's side, and under TCG an early oops has been seen once in many
-# boots. Sets qrc (QEMU's status) and retried (empty, or what happened);
-# the first console is kept as PREFIX.console.first-attempt.
+# more if the kernel died or hung before /init (no DSW-BOOTED marker): it
+# never ran the guest's side. Under TCG an early oops has been seen once in
+# many boots, and with parallel vCPUs a 7.3 hung right after bringing up
+# its second CPU (early boot patches the most text: lib.sh, dsw_qemu); a
+# parallel boot is tried again single-threaded. Sets qrc (QEMU's status)
+# and retried (empty, or what happened); the first console is kept as
+# PREFIX.console.first-attempt.
 dsw_vm_boot() {
-	local p=$1 try
+	local p=$1 try DSW_ACCEL=${DSW_ACCEL:-}
 
 	retried=
 	for try in 1 2; do
@@ -168,7 +182,11 @@ dsw_vm_boot() {
 		grep -q '^DSW-BOOTED' "$p.markers" 2>/dev/null && break
 		[ $try = 2 ] && break
 		cp "$p.console" "$p.console.first-attempt" 2>/dev/null
-		retried="first boot died before /init (console: $p.console.first-attempt); booted again"
+		retried="first boot died or hung before /init (console: $p.console.first-attempt); booted again"
+		if [ "$dsw_qemu_accel" = tcg,thread=multi ]; then
+			DSW_ACCEL=single
+			retried+=", single-threaded"
+		fi
 	done
 }
 
