@@ -684,10 +684,9 @@ int __init dsw_attach_init(void)
 
 	for (i = 0; i < nr; i++) {
 		dd = kzalloc(sizeof(*dd), GFP_KERNEL);
-		if (!dd) {
-			ret = -ENOMEM;
-			goto err_free;
-		}
+		ret = -ENOMEM;
+		if (!dd)
+			goto err_nomem;
 		strscpy(dd->name, dsw_params_device(i), sizeof(dd->name));
 		dd->state = DSW_DEV_PENDING;
 		list_add_tail(&dd->node, &dsw_devs);
@@ -752,7 +751,13 @@ int __init dsw_attach_init(void)
 
 err_unregister:
 	dsw_unregister_notifiers(i);
-err_free:
+	dsw_free_devs();
+	return ret;
+
+err_nomem:
+	/* Not the allocator's warning: that names neither device nor load. */
+	pr_err("not loaded: %s: cannot allocate its entry\n",
+	       dsw_params_device(i));
 	dsw_free_devs();
 	return ret;
 }

@@ -112,7 +112,6 @@ struct dsw_buf {
 	unsigned long mapped_at;
 };
 
-static struct kmem_cache *dsw_buf_cache;
 static mempool_t *dsw_buf_pool;
 /* Dynamic memory of all devices, for the global cap (max_total_kb). */
 static atomic_long_t dsw_total_bytes = ATOMIC_LONG_INIT(0);
@@ -1069,29 +1068,28 @@ void dsw_bounce_show(struct dsw_shim *shim, struct seq_file *m)
 }
 
 /**
- * dsw_bounce_cache_init() - create the buffer descriptor cache and reserve
+ * dsw_bounce_cache_init() - create the buffer descriptors' reserve
+ *
+ * From kmalloc, not a cache of their own: kmem_cache_create() dumps a
+ * stack on failure, and a load that fails must log one line.
  *
  * Return: 0 or -ENOMEM.
  */
 int __init dsw_bounce_cache_init(void)
 {
-	dsw_buf_cache = KMEM_CACHE(dsw_buf, 0);
-	if (!dsw_buf_cache)
-		return -ENOMEM;
-	dsw_buf_pool = mempool_create_slab_pool(DSW_BUF_MEMPOOL_MIN,
-						dsw_buf_cache);
+	dsw_buf_pool = mempool_create_kmalloc_pool(DSW_BUF_MEMPOOL_MIN,
+						   sizeof(struct dsw_buf));
 	if (!dsw_buf_pool) {
-		kmem_cache_destroy(dsw_buf_cache);
+		pr_err("not loaded: cannot allocate the buffer descriptors' reserve\n");
 		return -ENOMEM;
 	}
 	return 0;
 }
 
 /**
- * dsw_bounce_cache_exit() - destroy the descriptor cache and reserve
+ * dsw_bounce_cache_exit() - destroy the buffer descriptors' reserve
  */
 void dsw_bounce_cache_exit(void)
 {
 	mempool_destroy(dsw_buf_pool);
-	kmem_cache_destroy(dsw_buf_cache);
 }

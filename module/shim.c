@@ -703,9 +703,14 @@ struct dsw_shim *dsw_shim_create(struct device *dev)
 	struct dsw_shim *shim;
 	int ret;
 
+	/*
+	 * Every failure says which device and what, once: a failed load
+	 * must name its reason, and the allocator's warning does neither
+	 * (nor is there one under fault injection or __GFP_NOWARN).
+	 */
 	shim = kzalloc(sizeof(*shim), GFP_KERNEL);
 	if (!shim)
-		return ERR_PTR(-ENOMEM);	/* the allocator says why */
+		goto err_log;
 	shim->dev = dev;
 	shim->ops = dsw_ops_template;
 	INIT_LIST_HEAD(&shim->node);
@@ -713,16 +718,14 @@ struct dsw_shim *dsw_shim_create(struct device *dev)
 	spin_lock_init(&shim->policy_lock);
 	dsw_policy_defaults(&shim->policy);
 
-	ret = -ENOMEM;
 	shim->stats = alloc_percpu(struct dsw_pcpu_stats);
 	shim->shadow = dsw_shadow_new(shim, "");
 	shim->bshadow = dsw_shadow_new(shim, "-bounce");
 	shim->scratch = dsw_shadow_new(shim, "-scratch");
 	if (!shim->stats || !shim->shadow || !shim->bshadow ||
 	    !shim->scratch) {
-		pr_err("%s: cannot allocate its state\n", dev_name(dev));
 		dsw_shim_free(shim);
-		return ERR_PTR(ret);
+		goto err_log;
 	}
 	/* Allocates under the streaming limit, see dsw_chunk_alloc(). */
 	shim->bshadow->dma_mask = &shim->bshadow->coherent_dma_mask;
@@ -736,6 +739,10 @@ struct dsw_shim *dsw_shim_create(struct device *dev)
 		return ERR_PTR(ret);
 	}
 	return shim;
+
+err_log:
+	pr_err("%s: cannot allocate its state\n", dev_name(dev));
+	return ERR_PTR(-ENOMEM);
 }
 
 /**

@@ -93,7 +93,7 @@ int __init dsw_sysfs_init(void)
 
 	dsw_kobj = kobject_create_and_add(DSW_SYSFS_DIR, kernel_kobj);
 	if (!dsw_kobj)
-		return -ENOMEM;
+		goto err_log;
 	dsw_devices_kobj = kobject_create_and_add(DSW_SYSFS_DEVICES, dsw_kobj);
 	if (!dsw_devices_kobj)
 		goto err;
@@ -106,6 +106,9 @@ int __init dsw_sysfs_init(void)
 
 err:
 	kobject_put(dsw_kobj);
+err_log:
+	pr_err("not loaded: cannot create /sys/kernel/%s: %d\n",
+	       DSW_SYSFS_DIR, ret);
 	return ret;
 }
 

@@ -21,11 +21,10 @@ DSW_ARCH=${DSW_ARCH:-x86_64}
 #
 # "debug" is Debian's linux-source-6.12 built by bench/lab-kernel.sh
 # --flavour debug (KASAN, lockdep, kmemleak, debugobjects, DMA-API debug,
-# fault injection; selftests/qemu/debug.config-fragment), cached. It is not
-# in the default set yet, for time (docs/testing.md: about 20 minutes of
-# boots, the build from nothing 17-35). DSW_TARGETS=debug runs it.
+# fault injection; selftests/qemu/debug.config-fragment), cached; it runs
+# the selftests of DSW_DEBUG_TESTS (run.sh).
 DSW_TARGETS_ALL="5.10 6.1 6.12 7.3 debug"
-DSW_TARGETS=${DSW_TARGETS:-5.10 6.1 6.12 7.3}
+DSW_TARGETS=${DSW_TARGETS:-$DSW_TARGETS_ALL}
 
 dsw_target_release() {
 	case "$1" in

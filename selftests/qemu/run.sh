@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run.sh: the whole test suite (what `make check` runs). For each kernel in
-# DSW_TARGETS (default: 5.10 6.1 6.12 7.3 debug; DSW_LANES at a time):
+# DSW_TARGETS (default: 5.10 6.1 6.12 7.3 debug; DSW_LANES jobs at a time,
+# a job being one kernel's preparation or one of its boots):
 #   fetch   resolve, download, verify and unpack Debian's kernel; install
 #           its headers in the release's chroot
 #   config  the kernel has the options selftests/config lists
@@ -54,7 +55,8 @@ check_config() {
 
 # The debug kernel's selftests: those that attach, detach, unload, fail
 # loads, unplug and race (the DMA-API matrix and the policy, tool and I/O
-# volume tests run on the four Debian kernels).
+# volume tests run on the four Debian kernels). DSW_DEBUG_TESTS=all runs
+# every profile's selftests there too (docs/testing.md: what that costs).
 DSW_DEBUG_TESTS=${DSW_DEBUG_TESTS:-module_load.sh,lifecycle.sh,stress.sh,unplug.sh,loadfail.sh}
 
 # extra_append TARGET: kernel command line a target's boots add. The
@@ -77,8 +79,9 @@ time_scale() {
 	if [ "$1" = debug ]; then echo "${DSW_TIME_SCALE:-4}"; else echo "${DSW_TIME_SCALE:-1}"; fi
 }
 
-# boot_profiles TARGET ABI: one boot per line of selftests/qemu/profiles.
-boot_profiles() {
+# select_profiles TARGET: the boots TARGET gets, one line per profile of
+# selftests/qemu/profiles: NAME SWIOTLB MEMORY TESTS [OPTIONS].
+select_profiles() {
 	local name s510 s6x mem tests variant swiotlb want
 
 	while read -r name s510 s6x mem tests variant; do
@@ -90,16 +93,25 @@ boot_profiles() {
 		# with every checker runs several times slower under TCG).
 		want=${DSW_TESTS:-}
 		[ "$1" = debug ] && want=${DSW_TESTS:-$DSW_DEBUG_TESTS}
-		if [ -n "$want" ]; then
+		if [ -n "$want" ] && [ "$want" != all ]; then
 			tests=$(echo "$tests" | tr ',' '\n' |
 				grep -Fxf <(echo "$want" | tr ',' '\n') | paste -sd,)
 			[ -n "$tests" ] || continue
 		fi
-		dsw_log "$1: booting $2 under QEMU ($name: swiotlb=$swiotlb, $mem), running selftests"
-		DSW_SWIOTLB=$swiotlb DSW_MEM=$mem DSW_TESTS=$tests,taint.sh \
-			DSW_VARIANT=${variant:-} DSW_APPEND="${DSW_APPEND:-} $(extra_append "$1")" \
-			DSW_TIME_SCALE=$(time_scale "$1") "$here/boot.sh" "$1" "$name"
+		echo "$name $swiotlb $mem $tests ${variant:-}"
 	done <"$here/profiles"
+}
+
+# boot_profile TARGET NAME: boot TARGET once as profile NAME.
+boot_profile() {
+	local abi name swiotlb mem tests variant
+
+	abi=$(cat "$DSW_RESULTS/$1/abi")
+	read -r name swiotlb mem tests variant < <(select_profiles "$1" | awk -v n="$2" '$1 == n')
+	dsw_log "$1: booting $abi under QEMU ($name: swiotlb=$swiotlb, $mem), running selftests"
+	DSW_SWIOTLB=$swiotlb DSW_MEM=$mem DSW_TESTS=$tests,taint.sh \
+		DSW_VARIANT=${variant:-} DSW_APPEND="${DSW_APPEND:-} $(extra_append "$1")" \
+		DSW_TIME_SCALE=$(time_scale "$1") "$here/boot.sh" "$1" "$name"
 }
 
 # Every selftest is run by some profile.
@@ -135,9 +147,10 @@ build_tool | tee "$DSW_RESULTS/tool.tap"
 dsw_log "style: checkpatch, kernel-doc, sparse"
 "$here/style.sh" | tee "$DSW_RESULTS/style.tap"
 
-# run_target TARGET: fetch, check, build and boot one kernel; its TAP in
-# $DSW_RESULTS/TARGET/tap.
-run_target() {
+# prepare_target TARGET: fetch, check and build one kernel; its TAP in
+# $DSW_RESULTS/TARGET/tap.0. Leaves TARGET/prepared (and TARGET/abi if its
+# boots can run).
+prepare_target() {
 	local t=$1 out="$DSW_RESULTS/$1" abi
 
 	mkdir -p "$out"
@@ -153,7 +166,7 @@ run_target() {
 			dsw_log "$t: building (W=1, DKMS) in the $(dsw_target_release "$t") chroot"
 			"$here/build.sh" "$t" | grep -E '^(not )?ok |^# '
 			if [ -f "$out/dynswiotlb.ko" ]; then
-				boot_profiles "$t" "$abi"
+				echo "$abi" >"$out/abi"
 			else
 				echo "not ok - boot $t: no module was built"
 			fi
@@ -161,7 +174,8 @@ run_target() {
 			echo "not ok - fetch $t"
 			sed 's/^/# /' "$out/fetch.log" | tail -n 20
 		fi
-	} >"$out/tap"
+	} >"$out/tap.0"
+	touch "$out/prepared"
 }
 
 # The debug kernel is built once and cached (about 20-35 min from nothing,
@@ -172,23 +186,95 @@ case " $DSW_TARGETS " in
 	;;
 esac
 
-# DSW_LANES (default 2) kernels at a time: lane i runs targets i, i +
-# lanes, ... in turn (single-threaded guests use one core each; 5.10 and
-# 6.1 run their vCPUs in parallel, see dsw_qemu).
+# The work as a queue of jobs: "prep TARGET" (fetch, check, build) and
+# "boot TARGET PROFILE" for each of its boots. DSW_LANES (default 2)
+# workers take the first job that can run (a boot once its kernel is
+# prepared), so the boots of one kernel spread over both cores
+# (single-threaded guests use one core each; see dsw_qemu for the
+# parallel ones). The debug kernel's jobs come right after the first
+# preparations: its main boot is the longest job of all, and if its
+# kernel is still building, the worker that waits for it leaves that core
+# to the build while the other takes the remaining jobs.
+queue="$DSW_RESULTS/queue"
+boots() { # boots TARGET: its boot jobs
+	local name n=1
+
+	select_profiles "$1" | while read -r name _; do
+		echo "boot $1 $name $n"
+		n=$((n + 1))
+	done
+}
+{
+	i=0
+	for t in $DSW_TARGETS; do
+		[ "$t" = debug ] && continue
+		echo "prep $t"
+		i=$((i + 1))
+		if [ $i = "${DSW_LANES:-2}" ] && [[ " $DSW_TARGETS " = *" debug "* ]]; then
+			echo "prep debug"
+			boots debug
+		fi
+	done
+	if [ $i -lt "${DSW_LANES:-2}" ] && [[ " $DSW_TARGETS " = *" debug "* ]]; then
+		echo "prep debug"
+		boots debug
+	fi
+	for t in $DSW_TARGETS; do
+		[ "$t" = debug ] || boots "$t"
+	done
+} >"$queue"
+cp "$queue" "$queue.all"
+
+# take_job: print the next job that can run and take it off the queue;
+# fails once the queue is empty.
+take_job() {
+	local line kind t job empty
+
+	while :; do
+		exec 9>"$queue.lock"
+		flock 9
+		job=
+		while read -r line; do
+			read -r kind t _ <<<"$line"
+			if [ "$kind" = prep ] || [ -e "$DSW_RESULTS/$t/prepared" ]; then
+				job=$line
+				break
+			fi
+		done <"$queue"
+		if [ -n "$job" ]; then
+			grep -vxF "$job" "$queue" >"$queue.new"
+			mv "$queue.new" "$queue"
+		fi
+		empty=$([ -s "$queue" ] || echo 1)
+		exec 9>&-
+		[ -n "$job" ] && { echo "$job"; return 0; }
+		[ -n "$empty" ] && return 1
+		sleep 5
+	done
+}
+
 lanes=${DSW_LANES:-2}
 pids=()
 for ((lane = 0; lane < lanes; lane++)); do
 	(
-		i=0
-		for t in $DSW_TARGETS; do
-			[ $((i % lanes)) = $lane ] && run_target "$t"
-			i=$((i + 1))
+		while job=$(take_job); do
+			read -r kind t name n <<<"$job"
+			case "$kind" in
+			prep) prepare_target "$t" ;;
+			boot)
+				[ -e "$DSW_RESULTS/$t/abi" ] &&
+					boot_profile "$t" "$name" >"$DSW_RESULTS/$t/tap.$n"
+				;;
+			esac
 		done
 	) &
 	pids+=($!)
 done
 wait "${pids[@]}"
 for t in $DSW_TARGETS; do
+	for ((n = 0; n <= $(grep -c "^boot $t " "$queue.all"); n++)); do
+		cat "$DSW_RESULTS/$t/tap.$n" 2>/dev/null
+	done >"$DSW_RESULTS/$t/tap"
 	cat "$DSW_RESULTS/$t/tap"
 done
 
