@@ -12,6 +12,8 @@
 #   make tool            build tools/dynswiotlbctl (needs libkmod-dev, pkg-config)
 #   make install-tool    install it in $(DESTDIR)/usr/sbin, its man page in
 #                        $(DESTDIR)/usr/share/man/man8
+#   make deb             the Debian packages (dynswiotlb-dkms, dynswiotlbctl)
+#                        for this machine's release, in ./debs/
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -65,4 +67,7 @@ demo:
 bench:
 	bench/run.sh
 
-.PHONY: all module clean install dkms-sources dkms-install tool install-tool check demo bench
+deb:
+	selftests/qemu/deb.sh $(shell . /etc/os-release && echo $$VERSION_CODENAME) $(CURDIR)/debs
+
+.PHONY: all module clean install dkms-sources dkms-install tool install-tool check demo bench deb
