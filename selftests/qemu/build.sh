@@ -4,8 +4,8 @@
 # build.sh TARGET: build the module for TARGET's kernel inside the release's
 # chroot, with the release's own compiler:
 #   1. a W=1 build that must be free of warnings;
-#   2. the DKMS path users take: dkms add, dkms build -k, dkms install -k,
-#      after which the module must sit in the kernel's updates directory.
+#   2. the DKMS path users take: the release's dynswiotlb-dkms package
+#      installed with apt (DKMS builds, installs and signs), then purged;
 #   3. the selftests' helper module (selftests/dsw_test), built the same way.
 # The DKMS-installed module is what the guests boot with: it is copied to
 # $DSW_RESULTS/TARGET/dynswiotlb.ko, the test module next to it. Prints TAP
@@ -41,7 +41,6 @@ result() { # result OK|FAIL NAME [LOG]
 }
 
 echo "TAP version 13"
-echo "1..3"
 
 # The debug kernel has no headers package, so no DKMS: the module and the
 # test modules are built W=1 against its build tree (bench/lab-kernel.sh).
@@ -69,6 +68,7 @@ if [ "$target" = debug ]; then
 		fi
 	done
 	echo "ok 3 dkms # SKIP the debug kernel has no headers package"
+	echo "1..3"
 	exit 0
 fi
 
@@ -84,32 +84,64 @@ else
 	result FAIL "build-w1 ($abi)" "$out/build-w1.log"
 fi
 
-# 2. DKMS, exactly as a user of the release runs it.
+# 2. DKMS, the way a user of the release gets it: the release's
+# dynswiotlb-dkms package (selftests/qemu/deb.sh, built by run.sh) is
+# installed with apt, DKMS builds and installs the module for every kernel
+# whose headers the chroot has, and signs it where the release's dkms does
+# (bookworm and later: with its own MOK key, /var/lib/dkms/mok.pub). The
+# module copied out is the one the guests boot. Then the package is purged:
+# nothing of it may stay in updates/dkms or in DKMS's tree.
+debs="$DSW_RESULTS/debs/$rel"
+pkg=$(ls "$debs"/dynswiotlb-dkms_"$ver"_all.deb 2>/dev/null)
 (
 	set -x
+	[ -n "$pkg" ] || { echo "no package in $debs"; exit 1; }
+	# a tree registered by hand earlier (the checkout's make dkms-install)
 	dsw_in_chroot "$rel" dkms remove -m dynswiotlb -v "$ver" --all || true
 	rm -rf "$croot/usr/src/dynswiotlb-$ver"
-	copy_sources "$croot/usr/src/dynswiotlb-$ver"
-	dsw_in_chroot "$rel" dkms add -m dynswiotlb -v "$ver" &&
-	dsw_in_chroot "$rel" dkms build -m dynswiotlb -v "$ver" -k "$abi" &&
-	dsw_in_chroot "$rel" dkms install -m dynswiotlb -v "$ver" -k "$abi" &&
+	cp "$pkg" "$croot/tmp/"
+	dsw_in_chroot "$rel" apt-get install -y -q --reinstall "/tmp/${pkg##*/}" &&
 	dsw_in_chroot "$rel" dkms status -m dynswiotlb -k "$abi"
 ) >"$out/dkms.log" 2>&1
 rc=$?
 ko=$(ls "$croot/lib/modules/$abi/updates/dkms/"dynswiotlb.ko* 2>/dev/null | head -n1)
-if [ $rc -eq 0 ] && [ -n "$ko" ] && grep -q "installed" "$out/dkms.log"; then
+if [ $rc -eq 0 ] && [ -n "$ko" ] && grep -q "$abi.*: installed" "$out/dkms.log"; then
 	case "$ko" in
 	*.xz) xz -dc "$ko" >"$out/dynswiotlb.ko" ;;
 	*.zst) zstd -qdc "$ko" >"$out/dynswiotlb.ko" ;;
 	*.gz) gzip -dc "$ko" >"$out/dynswiotlb.ko" ;;
 	*) cp "$ko" "$out/dynswiotlb.ko" ;;
 	esac
-	result OK "dkms add/build/install -k $abi (${ko#"$croot"})"
+	result OK "apt install ${pkg##*/}: DKMS built and installed it for $abi (${ko#"$croot"})"
+	# Signed where the release's dkms signs, with the key it made.
+	dkmsver=$(dsw_in_chroot "$rel" dpkg-query -W -f '${Version}' dkms)
+	signer=$(dsw_in_chroot "$rel" modinfo -F signer "${ko#"$croot"}" 2>/dev/null)
+	sigkey=$(dsw_in_chroot "$rel" modinfo -F sig_key "${ko#"$croot"}" 2>/dev/null | tr -d ':\n' | tr a-f A-F)
+	if [ "$rel" = bullseye ]; then
+		[ -z "$signer" ] && result OK "not signed: dkms $dkmsver signs only with Ubuntu's kmodsign (README: Secure Boot)" ||
+			result FAIL "bullseye's dkms does not sign (signer: $signer)"
+	else
+		serial=$(dsw_in_chroot "$rel" openssl x509 -inform DER -in /var/lib/dkms/mok.pub -noout -serial 2>/dev/null |
+			sed 's/^serial=//' | tr a-f A-F)
+		if [ -n "$signer" ] && [ -n "$serial" ] && [ "${sigkey#0}" = "${serial#0}" ]; then
+			result OK "signed by dkms $dkmsver with its MOK key (signer \"$signer\", key $serial)"
+		else
+			result FAIL "signed by dkms $dkmsver with /var/lib/dkms/mok.pub (signer '$signer', sig_key '$sigkey', mok.pub serial '$serial')"
+		fi
+	fi
 else
 	rm -f "$out/dynswiotlb.ko"
-	result FAIL "dkms add/build/install -k $abi" "$out/dkms.log"
+	result FAIL "apt install dynswiotlb-dkms: DKMS built and installed it for $abi" "$out/dkms.log"
 fi
-
+# Purged: no module of it left for any kernel, nothing in DKMS's tree.
+dsw_in_chroot "$rel" apt-get purge -y -q dynswiotlb-dkms >>"$out/dkms.log" 2>&1
+left=$(ls -d "$croot"/lib/modules/*/updates/dkms/dynswiotlb.ko* "$croot/var/lib/dkms/dynswiotlb" \
+	"$croot/usr/src/dynswiotlb-$ver" 2>/dev/null)
+if [ -z "$left" ]; then
+	result OK "apt purge dynswiotlb-dkms: nothing left in updates/dkms, /var/lib/dkms or /usr/src"
+else
+	result FAIL "apt purge dynswiotlb-dkms leaves nothing behind" <(echo "$left")
+fi
 # 3. The test and benchmark modules, W=1 too.
 tdir=/tmp/dsw-test
 rm -rf "$croot$tdir"
@@ -126,3 +158,4 @@ else
 	rm -f "$out/"dynswiotlb_{test,bench}.ko
 	result FAIL "build-w1 test and benchmark modules" "$out/build-test.log"
 fi
+echo "1..$n"

@@ -32,6 +32,28 @@ for r in $releases; do
 done
 for p in "${pids[@]}"; do wait "$p" || dsw_die "chroot setup failed"; done
 
+# The Debian packages, built in each release's chroot that builds a
+# kernel's module (build.sh installs dynswiotlb-dkms from them), in
+# parallel; lintian must be clean.
+build_debs() {
+	local r=$1 log="$DSW_RESULTS/debs/$1.log"
+
+	mkdir -p "$DSW_RESULTS/debs"
+	if DSW_OFFLINE=1 "$here/deb.sh" "$r" "$DSW_RESULTS/debs/$r" >"$log" 2>&1; then
+		echo "ok - $r: make deb builds dynswiotlb-dkms and dynswiotlbctl, $(tail -n1 "$log")"
+	else
+		echo "not ok - $r: make deb builds dynswiotlb-dkms and dynswiotlbctl, lintian-clean"
+		sed 's/^/# /' "$log" | tail -n 20
+	fi
+}
+pids=()
+for r in $( (for t in $DSW_TARGETS; do [ "$t" = debug ] || dsw_target_release "$t"; done) | sort -u); do
+	build_debs "$r" >"$DSW_RESULTS/debs-$r.tap" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+cat "$DSW_RESULTS"/debs-*.tap 2>/dev/null | tee "$DSW_RESULTS/debs.tap"
+
 # check_config TARGET: the options selftests/config needs are set
 # (an "=m" requirement is met by =y as well).
 check_config() {
@@ -280,7 +302,8 @@ done
 
 # Count results: a guest test's nested cases count one each (its summary
 # line does not), every other result line counts once.
-summary=$(cat "$DSW_RESULTS"/profiles.tap "$DSW_RESULTS"/tool.tap "$DSW_RESULTS"/style.tap "$DSW_RESULTS"/*/tap | awk '
+summary=$(cat "$DSW_RESULTS"/profiles.tap "$DSW_RESULTS"/tool.tap "$DSW_RESULTS"/style.tap \
+	"$DSW_RESULTS"/debs.tap "$DSW_RESULTS"/*/tap | awk '
 	/^[ \t]+(not )?ok / { kids++; if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++; next }
 	/^(not )?ok / {
 		if (kids == 0) { if ($0 ~ /# SKIP/) s++; else if ($1 == "not") f++; else p++ }

@@ -164,9 +164,12 @@ int ctl_exit_for(int err)
 	}
 }
 
-#define CTL_ERR(e) [e] = #e
+#define CTL_ERR(e) { e, #e }
 /* strerrorname_np() is glibc 2.32 and later; Debian 11 has 2.31. */
-static const char *const ctl_errnames[] = {
+static const struct {
+	int err;
+	const char *name;
+} ctl_errnames[] = {
 	CTL_ERR(EPERM), CTL_ERR(ENOENT), CTL_ERR(ESRCH), CTL_ERR(EINTR),
 	CTL_ERR(EIO), CTL_ERR(ENXIO), CTL_ERR(E2BIG), CTL_ERR(ENOEXEC),
 	CTL_ERR(EBADF), CTL_ERR(EAGAIN), CTL_ERR(ENOMEM), CTL_ERR(EACCES),
@@ -174,8 +177,8 @@ static const char *const ctl_errnames[] = {
 	CTL_ERR(ENOTDIR), CTL_ERR(EISDIR), CTL_ERR(EINVAL), CTL_ERR(ENFILE),
 	CTL_ERR(EMFILE), CTL_ERR(ENOTTY), CTL_ERR(EFBIG), CTL_ERR(ENOSPC),
 	CTL_ERR(EROFS), CTL_ERR(ERANGE), CTL_ERR(ENAMETOOLONG),
-	CTL_ERR(ENOSYS), CTL_ERR(EOPNOTSUPP), CTL_ERR(ETIMEDOUT),
-	CTL_ERR(ENOKEY), CTL_ERR(EKEYREJECTED),
+	CTL_ERR(EOPNOTSUPP), CTL_ERR(ETIMEDOUT), CTL_ERR(ENOKEY),
+	CTL_ERR(EKEYREJECTED),
 };
 
 /**
@@ -187,10 +190,11 @@ static const char *const ctl_errnames[] = {
 const char *ctl_errname(int err)
 {
 	static char buf[24];
+	size_t i;
 
-	if (err > 0 && (size_t)err < sizeof(ctl_errnames) / sizeof(ctl_errnames[0]) &&
-	    ctl_errnames[err])
-		return ctl_errnames[err];
+	for (i = 0; i < ARRAY_SIZE(ctl_errnames); i++)
+		if (ctl_errnames[i].err == err)
+			return ctl_errnames[i].name;
 	snprintf(buf, sizeof(buf), "errno %d", err);
 	return buf;
 }
