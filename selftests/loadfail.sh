@@ -111,7 +111,7 @@ EOT
 fi
 where="the load"
 [ -n "$init_lo" ] && where="the module's init (do_one_initcall $init_lo-$init_hi)"
-[ -n "$leak_lo" ] && where="$where, kmemleak's own aside"
+[ -n "$leak_lo" ] && where="$where other than kmemleak's own"
 KINDS="failslab fail_page_alloc"
 
 # setup: every kind counts the task's allocations under the filter; none
