@@ -279,10 +279,15 @@ lanes=${DSW_LANES:-2}
 pids=()
 for ((lane = 0; lane < lanes; lane++)); do
 	(
+		# A worker that dies in a preparation still releases that
+		# kernel's boots (they find no module and are skipped), so
+		# that the other worker cannot wait for them forever.
+		cur=
+		trap '[ -n "$cur" ] && touch "$DSW_RESULTS/$cur/prepared"' EXIT
 		while job=$(take_job); do
 			read -r kind t name n <<<"$job"
 			case "$kind" in
-			prep) prepare_target "$t" ;;
+			prep) cur=$t; prepare_target "$t"; cur= ;;
 			boot)
 				[ -e "$DSW_RESULTS/$t/abi" ] &&
 					boot_profile "$t" "$name" >"$DSW_RESULTS/$t/tap.$n"
