@@ -112,6 +112,7 @@ if [ $rc -eq 0 ] && [ -n "$ko" ] && grep -q "$abi.*: installed" "$out/dkms.log";
 	*.gz) gzip -dc "$ko" >"$out/dynswiotlb.ko" ;;
 	*) cp "$ko" "$out/dynswiotlb.ko" ;;
 	esac
+	installed=1
 	result OK "apt install ${pkg##*/}: DKMS built and installed it for $abi (${ko#"$croot"})"
 	# Signed where the release's dkms signs, with the key it made.
 	dkmsver=$(dsw_in_chroot "$rel" dpkg-query -W -f '${Version}' dkms)
@@ -137,7 +138,9 @@ fi
 dsw_in_chroot "$rel" apt-get purge -y -q dynswiotlb-dkms >>"$out/dkms.log" 2>&1
 left=$(ls -d "$croot"/lib/modules/*/updates/dkms/dynswiotlb.ko* "$croot/var/lib/dkms/dynswiotlb" \
 	"$croot/usr/src/dynswiotlb-$ver" 2>/dev/null)
-if [ -z "$left" ]; then
+if [ -z "${installed:-}" ]; then
+	result FAIL "apt purge dynswiotlb-dkms: nothing to check, the install failed"
+elif [ -z "$left" ]; then
 	result OK "apt purge dynswiotlb-dkms: nothing left in updates/dkms, /var/lib/dkms or /usr/src"
 else
 	result FAIL "apt purge dynswiotlb-dkms leaves nothing behind" <(echo "$left")
