@@ -498,17 +498,20 @@ void dsw_bounce_snapshot(struct dsw_shim *shim, struct dsw_bounce_snap *s)
 }
 
 /**
- * dsw_bounce_reset_hiwater() - restart the high-water marks from now
+ * dsw_bounce_reset_hiwater() - restart a high-water mark from now
  * @shim: the device's shim
+ * @pool: the pool's mark if true, else the live buffers'
  */
-void dsw_bounce_reset_hiwater(struct dsw_shim *shim)
+void dsw_bounce_reset_hiwater(struct dsw_shim *shim, bool pool)
 {
 	struct dsw_bounce *bn = &shim->bounce;
 	unsigned long flags;
 
 	spin_lock_irqsave(&bn->lock, flags);
-	bn->n.live_hiwater = bn->n.live_bytes;
-	bn->n.pool_hiwater = bn->n.pool_bytes;
+	if (pool)
+		bn->n.pool_hiwater = bn->n.pool_bytes;
+	else
+		bn->n.live_hiwater = bn->n.live_bytes;
 	spin_unlock_irqrestore(&bn->lock, flags);
 }
 

@@ -86,7 +86,7 @@ size_t dsw_bounce_max_mapping(struct dsw_shim *shim);
 size_t dsw_bounce_default_mapping(struct dsw_shim *shim);
 unsigned long dsw_bounce_busy(struct dsw_shim *shim);
 void dsw_bounce_snapshot(struct dsw_shim *shim, struct dsw_bounce_snap *s);
-void dsw_bounce_reset_hiwater(struct dsw_shim *shim);
+void dsw_bounce_reset_hiwater(struct dsw_shim *shim, bool pool);
 unsigned int dsw_bounce_inject(struct dsw_shim *shim);
 unsigned int dsw_bounce_set_inject(struct dsw_shim *shim, unsigned int val);
 void dsw_bounce_rebalance(struct dsw_shim *shim);

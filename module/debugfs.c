@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * debugfs interface, for root only.
+ * debugfs interface: the live-buffer list and the debug knobs.  The
+ * counters are in sysfs (stats.c), where lockdown does not hide them.
  *
- * <debugfs>/dynswiotlb/devices (mode 0400)
+ * Every file that is only read has mode 0444 and no write, ioctl or mmap:
+ * under lockdown (Secure Boot) debugfs refuses any other file, and older
+ * kernels (5.10's) refuse even 0400.  debugfs itself is root's only (its
+ * mount point is 0700), so 0444 shows nothing to other users.
+ *
+ * <debugfs>/dynswiotlb/devices (0444)
  *	One line per requested device, in the order given to devices=:
  *
  *		<name> <state>\n
@@ -15,15 +21,13 @@
  *	The file is empty when no device was requested.  The names are the
  *	DSW_DEBUGFS_* and DSW_STATE_* macros of <uapi/linux/dynswiotlb.h>.
  *
- * <debugfs>/dynswiotlb/<name>/ (mode 0500), while <name> is attached:
- *	stats (0600)	counters, "<key> <value>\n" (DSW_STAT_* keys);
- *			writing 0 resets the high-water marks
- *	buffers (0400)	live dynamic buffers (DSW_DEBUGFS_BUFFERS format)
- *	latency (0600)	histogram of dynamic mapping times (DSW_DEBUGFS_LATENCY);
- *			writing 0 empties it
- *	inject_nomem (0600) allocation failure injection (DSW_DEBUGFS_INJECT)
+ * <debugfs>/dynswiotlb/<name>/, while <name> is attached:
+ *	buffers (0444)	live dynamic buffers (DSW_DEBUGFS_BUFFERS format)
+ *	latency (0444)	histogram of dynamic mapping times (DSW_DEBUGFS_LATENCY)
+ *	inject_nomem (0600) allocation failure injection (DSW_DEBUGFS_INJECT):
+ *			a debug knob, refused under lockdown
  *
- * <debugfs>/dynswiotlb/summary (0400): see dsw_summary_show().
+ * <debugfs>/dynswiotlb/summary (0444): see dsw_summary_show().
  *
  * As with all of debugfs, failures to create entries are not errors.
  */
@@ -41,6 +45,7 @@
 #include "bounce.h"
 #include "debugfs.h"
 #include "shim.h"
+#include "stats.h"
 
 static struct dentry *dsw_debugfs_root;
 
@@ -66,31 +71,6 @@ static int dsw_devices_show_one(const struct dsw_dev *dd, void *data)
 
 	seq_printf(m, "%s %s\n", dd->name, dsw_dev_state_name(dd->state));
 	return 0;
-}
-
-/* The per-CPU counters of @shim, added up (a snapshot, not atomic). */
-static void dsw_stats_sum(struct dsw_shim *shim, struct dsw_pcpu_stats *sum)
-{
-	int cpu, i;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct dsw_pcpu_stats *s = per_cpu_ptr(shim->stats, cpu);
-
-		sum->maps += READ_ONCE(s->maps);
-		sum->direct += READ_ONCE(s->direct);
-		sum->static_hits += READ_ONCE(s->static_hits);
-		sum->dynamic += READ_ONCE(s->dynamic);
-		sum->failures += READ_ONCE(s->failures);
-		sum->fail_too_large += READ_ONCE(s->fail_too_large);
-		sum->fail_cap += READ_ONCE(s->fail_cap);
-		sum->fail_nomem += READ_ONCE(s->fail_nomem);
-		sum->bytes_to_device += READ_ONCE(s->bytes_to_device);
-		sum->bytes_from_device += READ_ONCE(s->bytes_from_device);
-		sum->dynamic_ns += READ_ONCE(s->dynamic_ns);
-		for (i = 0; i < DSW_LAT_BUCKETS; i++)
-			sum->lat[i] += READ_ONCE(s->lat[i]);
-	}
 }
 
 /*
@@ -149,78 +129,6 @@ static int dsw_devices_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dsw_devices);
 
-static int dsw_stats_show(struct seq_file *m, void *unused)
-{
-	struct dsw_shim *shim = m->private;
-	struct dsw_pcpu_stats sum;
-	struct dsw_bounce_snap snap;
-	unsigned long nr_live, allocs, frees;
-	size_t live, pool, free, live_hw, pool_hw;
-
-	dsw_stats_sum(shim, &sum);
-	dsw_bounce_snapshot(shim, &snap);
-	nr_live = snap.nr_live;
-	live = snap.live_bytes;
-	pool = snap.pool_bytes;
-	free = snap.free_bytes;
-	allocs = snap.chunk_allocs;
-	frees = snap.chunk_frees;
-	live_hw = snap.live_hiwater;
-	pool_hw = snap.pool_hiwater;
-
-	seq_printf(m, DSW_STAT_MAPS " %llu\n", sum.maps);
-	seq_printf(m, DSW_STAT_DIRECT " %llu\n", sum.direct);
-	seq_printf(m, DSW_STAT_STATIC " %llu\n", sum.static_hits);
-	seq_printf(m, DSW_STAT_DYNAMIC " %llu\n", sum.dynamic);
-	seq_printf(m, DSW_STAT_FAILURES " %llu\n", sum.failures);
-	seq_printf(m, DSW_STAT_LIVE_BUFFERS " %lu\n", nr_live);
-	seq_printf(m, DSW_STAT_LIVE_BYTES " %zu\n", live);
-	seq_printf(m, DSW_STAT_POOL_BYTES " %zu\n", pool);
-	seq_printf(m, DSW_STAT_FREE_BYTES " %zu\n", free);
-	seq_printf(m, DSW_STAT_FAIL_TOO_LARGE " %llu\n", sum.fail_too_large);
-	seq_printf(m, DSW_STAT_FAIL_CAP " %llu\n", sum.fail_cap);
-	seq_printf(m, DSW_STAT_FAIL_NOMEM " %llu\n", sum.fail_nomem);
-	seq_printf(m, DSW_STAT_BYTES_TO_DEV " %llu\n", sum.bytes_to_device);
-	seq_printf(m, DSW_STAT_BYTES_FROM_DEV " %llu\n", sum.bytes_from_device);
-	seq_printf(m, DSW_STAT_CHUNK_ALLOCS " %lu\n", allocs);
-	seq_printf(m, DSW_STAT_CHUNK_FREES " %lu\n", frees);
-	seq_printf(m, DSW_STAT_LIVE_HIWATER " %zu\n", live_hw);
-	seq_printf(m, DSW_STAT_POOL_HIWATER " %zu\n", pool_hw);
-	seq_printf(m, DSW_STAT_DYNAMIC_NS " %llu\n", sum.dynamic_ns);
-	return 0;
-}
-
-/*
- * Parse a write of "0" to a debugfs file: 0, -EFAULT if the buffer cannot
- * be read, else -EINVAL.
- */
-static int dsw_write_zero(const char __user *ubuf, size_t count)
-{
-	unsigned int val;
-	int ret;
-
-	ret = kstrtouint_from_user(ubuf, count, 10, &val);
-	if (ret == -EFAULT)
-		return ret;
-	return ret || val ? -EINVAL : 0;
-}
-
-/* Writing "0" resets the high-water marks to the current values. */
-static ssize_t dsw_stats_write(struct file *file, const char __user *ubuf,
-			       size_t count, loff_t *ppos)
-{
-	struct dsw_shim *shim = ((struct seq_file *)file->private_data)->private;
-	int ret;
-
-	ret = dsw_write_zero(ubuf, count);
-	if (ret)
-		return ret;
-	dsw_bounce_reset_hiwater(shim);
-	return count;
-}
-
-DSW_DEFINE_RW_ATTRIBUTE(dsw_stats);
-
 static int dsw_latency_show(struct seq_file *m, void *unused)
 {
 	struct dsw_pcpu_stats sum;
@@ -235,27 +143,7 @@ static int dsw_latency_show(struct seq_file *m, void *unused)
 	}
 	return 0;
 }
-
-/* Writing "0" empties the histogram (counts racing with it may survive). */
-static ssize_t dsw_latency_write(struct file *file, const char __user *ubuf,
-				 size_t count, loff_t *ppos)
-{
-	struct dsw_shim *shim = ((struct seq_file *)file->private_data)->private;
-	int cpu, i, ret;
-
-	ret = dsw_write_zero(ubuf, count);
-	if (ret)
-		return ret;
-	for_each_possible_cpu(cpu) {
-		struct dsw_pcpu_stats *s = per_cpu_ptr(shim->stats, cpu);
-
-		for (i = 0; i < DSW_LAT_BUCKETS; i++)
-			WRITE_ONCE(s->lat[i], 0);
-	}
-	return count;
-}
-
-DSW_DEFINE_RW_ATTRIBUTE(dsw_latency);
+DEFINE_SHOW_ATTRIBUTE(dsw_latency);
 
 static const char *const dsw_inject_names[DSW_INJECT_NR] = {
 	[DSW_INJECT_NONE] = DSW_INJECT_OFF,
@@ -318,11 +206,9 @@ struct dentry *dsw_debugfs_add_dev(const char *name, struct dsw_shim *shim)
 {
 	struct dentry *dir = debugfs_create_dir(name, dsw_debugfs_root);
 
-	debugfs_create_file(DSW_DEBUGFS_STATS, 0600, dir, shim,
-			    &dsw_stats_fops);
-	debugfs_create_file(DSW_DEBUGFS_BUFFERS, 0400, dir, shim,
+	debugfs_create_file(DSW_DEBUGFS_BUFFERS, 0444, dir, shim,
 			    &dsw_buffers_fops);
-	debugfs_create_file(DSW_DEBUGFS_LATENCY, 0600, dir, shim,
+	debugfs_create_file(DSW_DEBUGFS_LATENCY, 0444, dir, shim,
 			    &dsw_latency_fops);
 	debugfs_create_file(DSW_DEBUGFS_INJECT, 0600, dir, shim,
 			    &dsw_inject_fops);
@@ -348,9 +234,9 @@ void dsw_debugfs_remove_dev(struct dentry *dir)
 void __init dsw_debugfs_init(void)
 {
 	dsw_debugfs_root = debugfs_create_dir(DSW_DEBUGFS_DIR, NULL);
-	debugfs_create_file(DSW_DEBUGFS_DEVICES, 0400, dsw_debugfs_root, NULL,
+	debugfs_create_file(DSW_DEBUGFS_DEVICES, 0444, dsw_debugfs_root, NULL,
 			    &dsw_devices_fops);
-	debugfs_create_file(DSW_DEBUGFS_SUMMARY, 0400, dsw_debugfs_root, NULL,
+	debugfs_create_file(DSW_DEBUGFS_SUMMARY, 0444, dsw_debugfs_root, NULL,
 			    &dsw_summary_fops);
 }
 

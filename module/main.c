@@ -17,6 +17,7 @@
 #include "params.h"
 #include "policy.h"
 #include "shim.h"
+#include "stats.h"
 #include "sysfs.h"
 #include "version.h"
 
@@ -31,6 +32,7 @@ static int __init dsw_init(void)
 	ret = dsw_policy_init();
 	if (ret)
 		return ret;
+	dsw_stats_init();
 	ret = dsw_bounce_cache_init();
 	if (ret)
 		return ret;

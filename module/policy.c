@@ -26,6 +26,7 @@
 #include "params.h"
 #include "policy.h"
 #include "shim.h"
+#include "stats.h"
 
 static const char *const dsw_mode_names[] = {
 	[DSW_MODE_STATIC_FIRST] = DSW_MODE_STATIC_FIRST_NAME,
@@ -293,11 +294,24 @@ struct dsw_knob_attr {
 	const struct dsw_knob *knob;
 };
 
+/**
+ * dsw_policy_kobj_shim() - the shim of a device's directory
+ * @kobj: /sys/kernel/dynswiotlb/devices/<name>/, as given to the show and
+ *	store functions of its files and of its groups' files
+ *
+ * Context: in a show or store of one of those files, which kobject_del()
+ * drains before the shim is freed.
+ * Return: the device's shim.
+ */
+struct dsw_shim *dsw_policy_kobj_shim(struct kobject *kobj)
+{
+	return container_of(kobj, struct dsw_dev_kobj, kobj)->shim;
+}
+
 static ssize_t dsw_dev_knob_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	struct dsw_shim *shim = container_of(kobj, struct dsw_dev_kobj,
-					     kobj)->shim;
+	struct dsw_shim *shim = dsw_policy_kobj_shim(kobj);
 	const struct dsw_knob_attr *ka =
 		container_of(attr, struct dsw_knob_attr, attr);
 
@@ -308,8 +322,7 @@ static ssize_t dsw_dev_knob_store(struct kobject *kobj,
 				  struct kobj_attribute *attr,
 				  const char *buf, size_t count)
 {
-	struct dsw_shim *shim = container_of(kobj, struct dsw_dev_kobj,
-					     kobj)->shim;
+	struct dsw_shim *shim = dsw_policy_kobj_shim(kobj);
 	const struct dsw_knob_attr *ka =
 		container_of(attr, struct dsw_knob_attr, attr);
 	int ret;
@@ -335,6 +348,7 @@ static const struct attribute_group dsw_dev_group = {
 
 static const struct attribute_group *dsw_dev_groups[] = {
 	&dsw_dev_group,
+	&dsw_stats_group,
 	NULL,
 };
 

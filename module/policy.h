@@ -50,5 +50,6 @@ const char *dsw_mode_name(unsigned int mode);
 void dsw_policy_defaults(struct dsw_policy *p);
 int dsw_policy_sysfs_add(struct dsw_shim *shim, struct kobject *parent);
 void dsw_policy_sysfs_remove(struct dsw_shim *shim);
+struct dsw_shim *dsw_policy_kobj_shim(struct kobject *kobj);
 
 #endif /* DSW_POLICY_H */

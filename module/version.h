@@ -4,7 +4,7 @@
 
 /* Kbuild passes -DDSW_VERSION from "git describe" when built from git. */
 #ifndef DSW_VERSION
-#define DSW_VERSION "0.1.0"
+#define DSW_VERSION "0.2.0"
 #endif
 
 #endif /* DSW_VERSION_H */

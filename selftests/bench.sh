@@ -132,7 +132,7 @@ map)
 	info
 	map_matrix yes
 	[ "$DO_LOOKUP" = 0 ] || lookup yes
-	echo "BENCH-INFO dsw stats: $(tr '\n' ' ' <$DSW_DEBUGFS/$BDEV/stats)"
+	echo "BENCH-INFO dsw stats: $(dsw_stats $BDEV)"
 	;;
 kernel)
 	if ! modprobe dynswiotlb_bench; then

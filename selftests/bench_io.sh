@@ -308,7 +308,10 @@ meminfo() {
 burst() {
 	rm -f $W/burst.* $W/sampler.stop
 	for _b in $DSW_VIRTIO_BDF $DSW_NVME_BDF; do
-		[ -d "$DSW_DEBUGFS/$_b" ] && echo 0 >"$DSW_DEBUGFS/$_b/stats"
+		for _m in live_bytes_hiwater pool_bytes_hiwater; do
+			_f=$DSW_SYSFS/devices/$_b/statistics/$_m
+			[ -f "$_f" ] && echo 0 >"$_f"
+		done
 	done
 	meminfo before
 	now_ms

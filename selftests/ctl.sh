@@ -7,8 +7,8 @@
 # refused 8, debugfs not mounted 9) with the module's state unchanged
 # after each; load with parameters and the modprobe configuration; attach
 # and detach of the test device; set and get of device knobs and module
-# parameters (all or nothing); status, buffers and top against debugfs
-# while the test device holds dynamic mappings (dma_api --hog/--hold);
+# parameters (all or nothing); status (table and --json), buffers and top
+# against the module's files while the test device holds dynamic mappings (dma_api --hog/--hold);
 # unload refused while in use, then done.
 cd "$(dirname "$0")" || exit 1
 . ./lib/ktap.sh
@@ -145,7 +145,7 @@ modprobe dynswiotlb_test
 row() {
 	echo "$out" | grep "^$1 "
 }
-# row_matches: the row's counters are debugfs's
+# row_matches: the row's counters are the statistics files'
 row_matches() {
 	set -- $(row $TDEV)
 	[ "$2" = attached ] && [ "$3" = "$(cat $K/mode)" ] &&
@@ -157,7 +157,7 @@ row_matches() {
 		[ "$9" = "$(dsw_stat $TDEV failures)" ]
 }
 run status --bytes
-expect 0 "status --bytes: a header and the device's row, as debugfs says" \
+expect 0 "status --bytes: a header and the device's row, as the module says" \
 	'echo "$out" | head -n1 | grep -q "^DEVICE *STATE *MODE *BUFFERS *LIVE *POOL *LIVE-PEAK *POOL-PEAK *FAILURES$" && row_matches'
 ktap_info "$(row $TDEV)"
 run status
@@ -166,7 +166,7 @@ expect 0 "status: sizes in units" 'row $TDEV | grep -q " attached  *static-first
 # --- get ---
 run get $TDEV
 expect 0 "get DEV: every knob" \
-	'[ "$(echo "$out" | wc -l)" = "$(ls $K | wc -l)" ] && has "^chunk_kb  *256$" && has "^mode  *static-first$"'
+	'[ "$(echo "$out" | wc -l)" = "$(for f in $K/*; do [ -f "$f" ] && echo; done | wc -l)" ] && has "^chunk_kb  *256$" && has "^mode  *static-first$"'
 run get $TDEV chunk_kb
 expect 0 "get DEV chunk_kb" '[ "$out" = 256 ]'
 run get --global max_total_kb
@@ -251,8 +251,22 @@ expect 0 "buffers: a header and 8 rows of 64 KiB" \
 	 [ "$(echo "$out" | wc -l)" = 9 ]'
 ktap_info "$(echo "$out" | sed -n 2p)"
 run status --bytes
-expect 0 "status --bytes: 8 buffers, 524288 bytes live, as debugfs says" \
+expect 0 "status --bytes: 8 buffers, 524288 bytes live, as the module says" \
 	'row_matches && set -- $(row $TDEV) && [ "$4 $5" = "8 524288" ]'
+run status --json
+# every statistics/ file is a key of the device's object, with its value
+json_matches() {
+	for f in $K/statistics/*; do
+		echo "$out" | grep -q "\"${f##*/}\": $(cat $f)[,}]" || return 1
+	done
+}
+expect 0 "status --json: one line, the device attached with every counter, 8 buffers live" \
+	'[ "$(echo "$out" | wc -l)" = 1 ] &&
+	 echo "$out" | grep -q "^{\"schema\": 1, \"module\": \"dynswiotlb\", \"version\": \"$(cat $DSW_SYSMOD/version)\", \"max_total_kb\": [0-9]*, \"devices\": \[" &&
+	 echo "$out" | grep -q "{\"name\": \"$TDEV\", \"state\": \"attached\", \"mode\": \"$(cat $K/mode)\", \"statistics\": {\"maps\": " &&
+	 echo "$out" | grep -q "\"live_buffers\": 8, \"live_bytes\": 524288," && json_matches &&
+	 echo "$out" | grep -q "}}\]}$"'
+ktap_info "$(echo "$out" | cut -c1-200)"
 run top -n 2 -d 0.5
 expect 0 "top -n 2 -d 0.5: two snapshots, rates in the second" \
 	'[ "$(echo "$out" | grep -c "^dynswiotlbctl top - ")" = 2 ] &&

@@ -69,8 +69,10 @@ else
 fi
 say "debugfs: /sys/kernel/debug/dynswiotlb/devices"
 sed 's/^/demo:   /' "$DSW_DEBUGFS/devices"
-say "debugfs: /sys/kernel/debug/dynswiotlb/$DSW_VIRTIO_BDF/stats"
-sed 's/^/demo:   /' "$DSW_DEBUGFS/$DSW_VIRTIO_BDF/stats"
+say "sysfs: /sys/kernel/dynswiotlb/devices/$DSW_VIRTIO_BDF/statistics/"
+for f in "$DSW_SYSFS/devices/$DSW_VIRTIO_BDF/statistics/"*; do
+	say "  ${f##*/} $(cat "$f")"
+done
 say "live dynamic buffers (buffers file): $(wc -l <"$DSW_DEBUGFS/$DSW_VIRTIO_BDF/buffers")"
 sleep 2
 say "after 2s idle the module has given memory back: pool_bytes" \

@@ -62,9 +62,11 @@
 #include <unistd.h>
 
 #include <uapi/linux/dynswiotlb.h>
+#include <dynswiotlb_test.h>
 
 #define CTL_PATH	"/sys/kernel/debug/" DSW_TEST_DEBUGFS_DIR "/" DSW_TEST_DEBUGFS_CTL
-#define STATS_PATH	"/sys/kernel/debug/" DSW_DEBUGFS_DIR "/" DSW_TEST_DEV_NAME "/" DSW_DEBUGFS_STATS
+#define STATS_PATH	"/sys/kernel/" DSW_SYSFS_DIR "/" DSW_SYSFS_DEVICES "/" \
+			DSW_TEST_DEV_NAME "/" DSW_SYSFS_STATISTICS
 #define KIB		1024ULL
 #define SEG_MAX		(256 * KIB)	/* swiotlb: 128 slots of 2 KiB */
 #define SLOT		2048ULL
@@ -173,39 +175,44 @@ struct stats {
 		  pool_bytes;
 };
 
-static bool stats_read(struct stats *s)
+/* One file of STATS_PATH: its value, or -1. */
+static long long stat_read(const char *key)
 {
-	char key[64];
+	char path[256];
 	long long v;
 	FILE *f;
-	int n = 0;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", STATS_PATH, key);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%lld", &v);
+	fclose(f);
+	return n == 1 ? v : -1;
+}
+
+static bool stats_read(struct stats *s)
+{
+	static const char *const keys[] = {
+		DSW_STAT_MAPS, DSW_STAT_DIRECT, DSW_STAT_STATIC,
+		DSW_STAT_DYNAMIC, DSW_STAT_FAILURES, DSW_STAT_LIVE_BUFFERS,
+		DSW_STAT_LIVE_BYTES, DSW_STAT_POOL_BYTES,
+	};
+	long long *const vals[] = {
+		&s->maps, &s->direct, &s->stat, &s->dyn, &s->failures,
+		&s->live_buffers, &s->live_bytes, &s->pool_bytes,
+	};
+	unsigned int i;
 
 	memset(s, 0, sizeof(*s));
-	f = fopen(STATS_PATH, "r");
-	if (!f)
-		return false;
-	while (fscanf(f, "%63s %lld", key, &v) == 2) {
-		static const char *const keys[] = {
-			DSW_STAT_MAPS, DSW_STAT_DIRECT, DSW_STAT_STATIC,
-			DSW_STAT_DYNAMIC, DSW_STAT_FAILURES, DSW_STAT_LIVE_BUFFERS,
-			DSW_STAT_LIVE_BYTES, DSW_STAT_POOL_BYTES,
-		};
-		long long *const vals[] = {
-			&s->maps, &s->direct, &s->stat, &s->dyn, &s->failures,
-			&s->live_buffers, &s->live_bytes, &s->pool_bytes,
-		};
-		unsigned int i;
-
-		for (i = 0; i < ARRAY_SIZE(keys); i++) {
-			if (!strcmp(key, keys[i])) {
-				*vals[i] = v;
-				n++;
-			}
-		}
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		*vals[i] = stat_read(keys[i]);
+		if (*vals[i] < 0)
+			return false;
 	}
-	fclose(f);
-	s->ok = n == 8;
-	return s->ok;
+	s->ok = true;
+	return true;
 }
 
 /* ----- cases ----- */

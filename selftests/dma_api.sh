@@ -20,7 +20,7 @@ cd "$(dirname "$0")" || exit 1
 . ./lib/dsw.sh
 
 DEV=dynswiotlb_test.0
-STATS=$DSW_DEBUGFS/$DEV/stats
+STATS=$DSW_SYSFS/devices/$DEV/statistics
 DRV=/sys/bus/platform/drivers/dynswiotlb_test
 
 test_loaded() {
@@ -77,7 +77,7 @@ run_mode() {
 
 # live_is N: dynswiotlb's live_buffers of the device under test is N
 live_is() {
-	got=$(sed -n 's/^live_buffers //p' "$STATS" 2>&1)
+	got=$(cat "$STATS/live_buffers" 2>&1)
 	[ "$got" = "$1" ] || { echo "live_buffers ${got:-missing}, expected $1"; return 1; }
 }
 

@@ -25,7 +25,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <uapi/linux/dynswiotlb.h>
+#include <dynswiotlb_test.h>
 
 #define CTL "/sys/kernel/debug/" DSW_BENCH_DEBUGFS_DIR "/" DSW_BENCH_DEBUGFS_CTL
 

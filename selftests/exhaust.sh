@@ -45,7 +45,7 @@ for disk in vda:"$DSW_VIRTIO_BDF" nvme0n1:"$DSW_NVME_BDF"; do
 	fi
 	t1=$(date +%s)
 	dyn=$(( $(dsw_stat "$bdf" dynamic) - dyn0 ))
-	ktap_info "$blk: $(cat "$DSW_DEBUGFS/$bdf/stats" | tr '\n' ' ') ($((t1 - t0)) s)"
+	ktap_info "$blk: $(dsw_stats $bdf) ($((t1 - t0)) s)"
 	[ "$dyn" -gt 0 ] && ktap_ok "$blk: dynamic buffers carried $dyn mappings" ||
 		ktap_fail "$blk: dynamic buffers carried traffic" "dynamic +$dyn"
 	[ "$(dsw_stat "$bdf" static)" -gt 0 ] && ktap_ok "$blk: the static pool was used first" ||

@@ -62,7 +62,7 @@ while kill -0 $pid 2>/dev/null && [ $i -lt 1200 ]; do
 done
 if kill -0 $pid 2>/dev/null; then
 	ktap_fail "I/O completes with memory fragmented" \
-		"still running after 120 s: $(cat "$DSW_DEBUGFS/$BDF/stats" | tr '\n' ' ')"
+		"still running after 120 s: $(dsw_stats $BDF)"
 	./dma_api --unfragment >/dev/null
 	ktap_end
 fi
@@ -77,12 +77,12 @@ avg=$((bytes / (dyn > 0 ? dyn : 1)))
 [ "$dyn" -gt 0 ] && [ "$avg" -ge $((REQ_KB * 512)) ] &&
 	ktap_ok "$dyn dynamic mappings of $avg bytes on average" ||
 	ktap_fail "dynamic mappings of about ${REQ_KB} KiB each" \
-		"$(cat "$DSW_DEBUGFS/$BDF/stats" | tr '\n' ' ')"
-ktap_info "stats: $(grep -E '^(dynamic|failures|fail_nomem|chunk_allocs|pool_bytes) ' \
-	"$DSW_DEBUGFS/$BDF/stats" | tr '\n' ' ')"
+		"$(dsw_stats $BDF)"
+ktap_info "stats: $(for k in dynamic failures fail_nomem chunk_allocs pool_bytes; do
+	printf '%s %s ' $k "$(dsw_stat "$BDF" $k)"; done)"
 ktap_check "memory given back to the allocator" ./dma_api --unfragment
 [ "$(dsw_stat "$BDF" live_buffers)" = 0 ] && ktap_ok "no live buffer left" ||
-	ktap_fail "no live buffer left" "$(cat "$DSW_DEBUGFS/$BDF/stats")"
+	ktap_fail "no live buffer left" "$(dsw_stats $BDF)"
 dsw_unbind_disks
 modprobe -r dynswiotlb_test
 ktap_check "unloads" dsw_unload

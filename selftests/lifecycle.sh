@@ -104,7 +104,7 @@ else
 	ktap_fail "test device holds 8 mappings with the static pool full"
 fi
 [ "$(dsw_stat $TDEV live_buffers)" = 8 ] && ktap_ok "8 live dynamic buffers" ||
-	ktap_fail "8 live dynamic buffers" "$(cat "$DSW_DEBUGFS/$TDEV/stats")"
+	ktap_fail "8 live dynamic buffers" "$(dsw_stats $TDEV)"
 [ "$(wc -l <"$DSW_DEBUGFS/$TDEV/buffers")" = 8 ] &&
 	ktap_ok "the buffers file lists them: $(head -n1 "$DSW_DEBUGFS/$TDEV/buffers")" ||
 	ktap_fail "the buffers file lists them" "$(cat "$DSW_DEBUGFS/$TDEV/buffers")"

@@ -97,8 +97,9 @@ else
 	ktap_fail "every knob write succeeds" "$knobs knobs; $(grep '^FAIL ' $LOG | head -3)"
 fi
 for bdf in "$DSW_VIRTIO_BDF" "$DSW_NVME_BDF"; do
-	ktap_info "$bdf: $(grep -E '^(maps|static|dynamic|failures|fail_cap|fail_nomem|chunk_allocs|chunk_frees|pool_bytes_hiwater) ' \
-		$DSW_DEBUGFS/$bdf/stats | tr '\n' ' ')"
+	ktap_info "$bdf: $(for k in maps static dynamic failures fail_cap fail_nomem \
+			chunk_allocs chunk_frees pool_bytes_hiwater; do
+		printf '%s %s ' $k "$(dsw_stat "$bdf" $k)"; done)"
 	[ "$(dsw_stat "$bdf" live_buffers)" = 0 ] &&
 		ktap_ok "$bdf: no dynamic buffer left mapped" ||
 		ktap_fail "$bdf: no dynamic buffer left mapped" "$(head -n 3 $DSW_DEBUGFS/$bdf/buffers)"

@@ -33,7 +33,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include <uapi/linux/dynswiotlb.h>
+#include "dynswiotlb_test.h"
 
 /* Histogram: exact below 64 ns, then 32 steps per power of two. */
 #define DSW_B_SUB	32

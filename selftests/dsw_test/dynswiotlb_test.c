@@ -55,7 +55,7 @@
 #include <linux/swiotlb.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include <uapi/linux/dynswiotlb.h>
+#include "dynswiotlb_test.h"
 
 /* ===== Compat: every kernel difference (probes in Kbuild) ===== */
 

@@ -58,9 +58,18 @@ dsw_log_since() {
 	dmesg | tail -n +$((DSW_MARK + 1))
 }
 
-# dsw_stat DEV KEY: one counter of an attached device (debugfs stats).
+# dsw_stat DEV KEY: one counter of an attached device (sysfs statistics/).
 dsw_stat() {
-	sed -n "s/^$2 //p" "$DSW_DEBUGFS/$1/stats" 2>/dev/null
+	cat "$DSW_SYSFS/devices/$1/statistics/$2" 2>/dev/null
+}
+
+# dsw_stats DEV: every counter of an attached device, "key value" on one
+# line, for failure reports.
+dsw_stats() {
+	for _f in "$DSW_SYSFS/devices/$1/statistics/"*; do
+		[ -f "$_f" ] && printf '%s %s ' "${_f##*/}" "$(cat "$_f")"
+	done
+	echo
 }
 
 # dsw_load_drivers: load the disk drivers the tests use (virtio_pci is
@@ -102,6 +111,21 @@ dsw_wait_gone() {
 dsw_host() {
 	dsw_host_listens || return 1
 	echo "DSW-HOST $1 $2" >/dev/ttyS1
+}
+
+# dsw_keep FILE...: keep FILEs across a reboot. In a boot profile with the
+# "reboot" option the harness boots a second time (dsw.boot=2 on the
+# command line) with each kept file back at its path, as a root
+# filesystem would have it (selftests/qemu/boot.sh).
+dsw_keep() {
+	for _f in "$@"; do
+		sed "s|^|DSW-KEEP $_f |" "$_f" >/dev/ttyS1
+	done
+}
+
+# dsw_boot: which boot of a "reboot" profile this is (1, 2).
+dsw_boot() {
+	sed -n 's/.*dsw\.boot=\([0-9]*\).*/\1/p' /proc/cmdline | grep . || echo 1
 }
 
 # dsw_host_listens: the harness's host agent takes dsw_host requests.

@@ -88,15 +88,33 @@ copy_with_libs /bin/kmod
 for t in modprobe insmod rmmod lsmod modinfo depmod; do
 	ln -s /bin/kmod "$work/usr/sbin/$t"
 done
-# The project's tool, built on the host (run.sh; here if it did not) and
-# installed where users have it.
+# The project's tool, installed where users have it: the binary of the
+# dynswiotlbctl package built for bookworm (run.sh builds the packages
+# first; bookworm's, as the host's libraries go with it), else one built
+# on the host (make demo, a run without packages). The guest's
+# /usr/share/doc/dynswiotlbctl/package says which.
+deb=$(ls "$DSW_RESULTS"/debs/bookworm/dynswiotlbctl_*_amd64.deb 2>/dev/null | tail -n 1 || true)
 tool="$(realpath -m "$DSW_RESULTS")/tool/dynswiotlbctl"
-[ -x "$tool" ] || make -s -C "$DSW_TOP/tools/dynswiotlbctl" OUTPUT="${tool%/*}/" >/dev/null 2>&1 || true
+origin=
+if [ -n "$deb" ] && dpkg-deb -x "$deb" "$work/deb"; then
+	tool=$work/deb/usr/sbin/dynswiotlbctl
+	origin="$(basename "$deb") ($(dpkg-deb -f "$deb" Version))"
+else
+	[ -x "$tool" ] || make -s -C "$DSW_TOP/tools/dynswiotlbctl" OUTPUT="${tool%/*}/" >/dev/null 2>&1 || true
+	origin="built from the checkout"
+fi
 if [ -x "$tool" ]; then	# else ctl.sh fails: "not installed"
 	copy_with_libs "$tool"
 	mv "$work/bin/dynswiotlbctl" "$work/usr/sbin/"
 	ln -s /usr/sbin/dynswiotlbctl "$work/sbin/dynswiotlbctl"	# in init's PATH
+	mkdir -p "$work/usr/share/doc/dynswiotlbctl/examples"
+	echo "$origin" >"$work/usr/share/doc/dynswiotlbctl/package"
+	# The package's examples (the monitoring script: lockdown.sh runs it).
+	ex=$work/deb/usr/share/doc/dynswiotlbctl/examples
+	[ -d "$ex" ] || ex=$DSW_TOP/docs/examples
+	cp "$ex"/* "$work/usr/share/doc/dynswiotlbctl/examples/"
 fi
+rm -rf "$work/deb"
 # fio, Debian's own, for the real-I/O benchmark (bench_io.sh): only in the
 # guests that run it. With its libraries (ceph, gluster, ICU: its engines
 # are linked in) it is 84 MB, which would add some 2 s of unpacking under

@@ -47,7 +47,9 @@ build_debs() {
 	fi
 }
 pids=()
-for r in $( (for t in $DSW_TARGETS; do [ "$t" = debug ] || dsw_target_release "$t"; done) | sort -u); do
+# Bookworm's always: its dynswiotlbctl is the tool of every guest
+# (initramfs.sh).
+for r in $( (echo bookworm; for t in $DSW_TARGETS; do [ "$t" = debug ] || dsw_target_release "$t"; done) | sort -u); do
 	build_debs "$r" >"$DSW_RESULTS/debs-$r.tap" &
 	pids+=($!)
 done
@@ -134,6 +136,21 @@ boot_profile() {
 	DSW_SWIOTLB=$swiotlb DSW_MEM=$mem DSW_TESTS=$tests,taint.sh \
 		DSW_VARIANT=${variant:-} DSW_APPEND="${DSW_APPEND:-} $(extra_append "$1")" \
 		DSW_TIME_SCALE=$(time_scale "$1") "$here/boot.sh" "$1" "$name"
+}
+
+# run_boot TARGET NAME N: boot_profile into TARGET's TAP piece N. A boot.sh
+# that stops short of its verdict (an initramfs that cannot be built, a
+# second boot that cannot start) is a failure, not a boot with no tests.
+run_boot() {
+	local tap="$DSW_RESULTS/$1/tap.$3" rc=0
+
+	boot_profile "$1" "$2" >"$tap" 2>"$tap.err" || rc=$?
+	cat "$tap.err" >&2
+	if [ $rc -ne 0 ] || ! grep -q "^\(not \)\?ok - boot $1 $2" "$tap"; then
+		echo "not ok - boot $1 $2: boot.sh ended without its verdict (exit $rc)" >>"$tap"
+		tail -n 5 "$tap.err" | sed 's/^/# /' >>"$tap"
+	fi
+	rm -f "$tap.err"
 }
 
 # Every selftest is run by some profile.
@@ -289,8 +306,7 @@ for ((lane = 0; lane < lanes; lane++)); do
 			case "$kind" in
 			prep) cur=$t; prepare_target "$t"; cur= ;;
 			boot)
-				[ -e "$DSW_RESULTS/$t/abi" ] &&
-					boot_profile "$t" "$name" >"$DSW_RESULTS/$t/tap.$n"
+				[ -e "$DSW_RESULTS/$t/abi" ] && run_boot "$t" "$name" "$n"
 				;;
 			esac
 		done

@@ -13,7 +13,7 @@ rel=trixie
 src=linux-source-6.12
 scripts="$DSW_CACHE/scripts"
 files=$(cd "$DSW_TOP" && ls module/*.c module/*.h module/compat/*.h \
-	selftests/dsw_test/*.c include/uapi/linux/dynswiotlb.h)
+	selftests/dsw_test/*.c selftests/dsw_test/*.h include/uapi/linux/dynswiotlb.h)
 tool_files=$(cd "$DSW_TOP" && ls tools/dynswiotlbctl/*.c tools/dynswiotlbctl/*.h)
 out="$DSW_RESULTS/style"
 mkdir -p "$out"

@@ -41,7 +41,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "set a device's knobs, or the module's parameters" },
 	{ "get", ctl_cmd_get, "DEV|--global [KNOB]",
 	  "show knobs" },
-	{ "status", ctl_cmd_status, "[--bytes]",
+	{ "status", ctl_cmd_status, "[--bytes | --json]",
 	  "one line per selected device" },
 	{ "buffers", ctl_cmd_buffers, "DEV",
 	  "the device's live dynamic buffers" },

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dynswiotlbctl: status, buffers and top, from the module's debugfs files.
+ * dynswiotlbctl: status, buffers and top.
  *
- * A snapshot is the devices file (every selected device and its state),
- * and for each attached device its stats, parsed by key, and its mode
- * knob from sysfs.  status prints one snapshot as a table, top prints one
+ * A snapshot is the debugfs devices file (every selected device and its
+ * state), and for each attached device its counters and its mode knob from
+ * sysfs.  Every file read is one that lockdown leaves readable.  status prints one snapshot as a table, top prints one
  * every few seconds with the mapping rates since the previous one.
  */
 #include <errno.h>
@@ -20,22 +20,36 @@
 
 #include "ctl.h"
 
-/* The counters shown, by their DSW_STAT_* keys. */
+/* Every counter of statistics/, by its DSW_STAT_* name (status --json). */
 enum {
-	CTL_S_MAPS, CTL_S_DYNAMIC, CTL_S_FAILURES, CTL_S_LIVE_BUFFERS,
-	CTL_S_LIVE_BYTES, CTL_S_POOL_BYTES, CTL_S_LIVE_HIWATER,
-	CTL_S_POOL_HIWATER, CTL_S_NR
+	CTL_S_MAPS, CTL_S_DIRECT, CTL_S_STATIC, CTL_S_DYNAMIC, CTL_S_FAILURES,
+	CTL_S_LIVE_BUFFERS, CTL_S_LIVE_BYTES, CTL_S_POOL_BYTES,
+	CTL_S_FREE_BYTES, CTL_S_FAIL_TOO_LARGE, CTL_S_FAIL_CAP,
+	CTL_S_FAIL_NOMEM, CTL_S_BYTES_TO_DEV, CTL_S_BYTES_FROM_DEV,
+	CTL_S_CHUNK_ALLOCS, CTL_S_CHUNK_FREES, CTL_S_LIVE_HIWATER,
+	CTL_S_POOL_HIWATER, CTL_S_DYNAMIC_NS, CTL_S_NR
 };
 
 static const char *const ctl_stat_keys[CTL_S_NR] = {
 	[CTL_S_MAPS] = DSW_STAT_MAPS,
+	[CTL_S_DIRECT] = DSW_STAT_DIRECT,
+	[CTL_S_STATIC] = DSW_STAT_STATIC,
 	[CTL_S_DYNAMIC] = DSW_STAT_DYNAMIC,
 	[CTL_S_FAILURES] = DSW_STAT_FAILURES,
 	[CTL_S_LIVE_BUFFERS] = DSW_STAT_LIVE_BUFFERS,
 	[CTL_S_LIVE_BYTES] = DSW_STAT_LIVE_BYTES,
 	[CTL_S_POOL_BYTES] = DSW_STAT_POOL_BYTES,
+	[CTL_S_FREE_BYTES] = DSW_STAT_FREE_BYTES,
+	[CTL_S_FAIL_TOO_LARGE] = DSW_STAT_FAIL_TOO_LARGE,
+	[CTL_S_FAIL_CAP] = DSW_STAT_FAIL_CAP,
+	[CTL_S_FAIL_NOMEM] = DSW_STAT_FAIL_NOMEM,
+	[CTL_S_BYTES_TO_DEV] = DSW_STAT_BYTES_TO_DEV,
+	[CTL_S_BYTES_FROM_DEV] = DSW_STAT_BYTES_FROM_DEV,
+	[CTL_S_CHUNK_ALLOCS] = DSW_STAT_CHUNK_ALLOCS,
+	[CTL_S_CHUNK_FREES] = DSW_STAT_CHUNK_FREES,
 	[CTL_S_LIVE_HIWATER] = DSW_STAT_LIVE_HIWATER,
 	[CTL_S_POOL_HIWATER] = DSW_STAT_POOL_HIWATER,
+	[CTL_S_DYNAMIC_NS] = DSW_STAT_DYNAMIC_NS,
 };
 
 struct ctl_dev {
@@ -52,36 +66,24 @@ struct ctl_snap {
 	struct timespec time;	/* CLOCK_MONOTONIC */
 };
 
-/* Parse "<key> <value>" lines of a stats file into @d. */
-static void ctl_parse_stats(char *buf, struct ctl_dev *d)
+/* Read the counters (sysfs statistics/) and the mode of an attached device. */
+static void ctl_read_dev(struct ctl_dev *d)
 {
-	unsigned long long v;
-	char key[64], *line;
+	char path[CTL_PATH_MAX], buf[64], *end;
 	int i;
-
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (sscanf(line, "%63s %llu", key, &v) != 2)
-			continue;
-		for (i = 0; i < CTL_S_NR; i++) {
-			if (!strcmp(key, ctl_stat_keys[i])) {
-				d->val[i] = v;
-				d->have[i] = true;
-			}
-		}
-	}
-}
-
-/* Read the stats and the mode of an attached device. */
-static void ctl_read_dev(const char *dbg, struct ctl_dev *d)
-{
-	char path[CTL_PATH_MAX], buf[CTL_FILE_MAX];
 
 	snprintf(d->mode, sizeof(d->mode), "-");
 	if (strcmp(d->state, DSW_STATE_ATTACHED))
 		return;
-	if (!ctl_path(path, "%s/%s/%s", dbg, d->name, DSW_DEBUGFS_STATS) &&
-	    !ctl_read(path, buf, sizeof(buf)))
-		ctl_parse_stats(buf, d);
+	for (i = 0; i < CTL_S_NR; i++) {
+		if (ctl_path(path, "%s/%s/%s/%s", CTL_SYSFS_DEVICES, d->name,
+			     DSW_SYSFS_STATISTICS, ctl_stat_keys[i]) ||
+		    ctl_read(path, buf, sizeof(buf)))
+			continue;
+		errno = 0;
+		d->val[i] = strtoull(buf, &end, 10);
+		d->have[i] = !errno && end != buf && (*end == '\n' || !*end);
+	}
 	if (ctl_path(path, "%s/%s/%s", CTL_SYSFS_DEVICES, d->name,
 		     DSW_KNOB_MODE) || ctl_read(path, d->mode, sizeof(d->mode)))
 		snprintf(d->mode, sizeof(d->mode), "?");
@@ -109,7 +111,7 @@ static int ctl_snap_read(const char *dbg, struct ctl_snap *s)
 			s->n++;
 	}
 	for (d = s->dev; d < s->dev + s->n; d++)
-		ctl_read_dev(dbg, d);
+		ctl_read_dev(d);
 	return 0;
 }
 
@@ -202,6 +204,79 @@ static void ctl_table(const struct ctl_snap *s, bool exact, bool rates,
 	}
 }
 
+/* @v as a JSON string (names and words of the module: no control bytes). */
+static void ctl_json_str(const char *v)
+{
+	putchar('"');
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			putchar('\\');
+		if ((unsigned char)*v >= 0x20)
+			putchar(*v);
+	}
+	putchar('"');
+}
+
+/* A module file's contents for JSON: a number, a string, or null. */
+static void ctl_json_file(const char *path, bool number)
+{
+	char buf[64], *end;
+
+	if (ctl_read(path, buf, sizeof(buf))) {
+		fputs("null", stdout);
+		return;
+	}
+	ctl_chomp(buf);
+	strtoull(buf, &end, 10);
+	if (number && end != buf && !*end)
+		fputs(buf, stdout);
+	else if (number)
+		fputs("null", stdout);
+	else
+		ctl_json_str(buf);
+}
+
+/*
+ * Print @s as one JSON object (status --json): the keys are stable and
+ * documented in dynswiotlbctl(8); counters are the statistics/ files.
+ */
+static void ctl_json(const struct ctl_snap *s)
+{
+	int i, j;
+
+	printf("{\"schema\": 1, \"module\": \"%s\", \"version\": ",
+	       DSW_MODULE_NAME);
+	ctl_json_file(CTL_SYSFS_MODULE "/version", false);
+	printf(", \"%s\": ", DSW_PARAM_MAX_TOTAL_KB);
+	ctl_json_file(CTL_SYSFS_MODULE "/parameters/" DSW_PARAM_MAX_TOTAL_KB,
+		      true);
+	fputs(", \"devices\": [", stdout);
+	for (i = 0; i < s->n; i++) {
+		const struct ctl_dev *d = &s->dev[i];
+		bool attached = !strcmp(d->state, DSW_STATE_ATTACHED);
+		const char *sep = "";
+
+		fputs(i ? ", {\"name\": " : "{\"name\": ", stdout);
+		ctl_json_str(d->name);
+		fputs(", \"state\": ", stdout);
+		ctl_json_str(d->state);
+		fputs(", \"mode\": ", stdout);
+		if (attached)
+			ctl_json_str(d->mode);
+		else
+			fputs("null", stdout);
+		fputs(", \"statistics\": {", stdout);
+		for (j = 0; j < CTL_S_NR; j++) {
+			if (!d->have[j])
+				continue;
+			printf("%s\"%s\": %llu", sep, ctl_stat_keys[j], d->val[j]);
+			sep = ", ";
+		}
+		fputs("}}", stdout);
+	}
+	fputs("]}\n", stdout);
+}
+
 /* The checks of status, buffers and top; the debugfs directory into @dbg. */
 static int ctl_view_setup(const char *cmd, char *dbg)
 {
@@ -224,18 +299,19 @@ static const struct option ctl_view_opts[] = {
 
 static const struct option ctl_status_opts[] = {
 	{ "bytes", no_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 }
 };
 
 /*
- * Parse the options of status (@delay and @count NULL) or top; returns 0
- * or an exit code.
+ * Parse the options of status (@delay and @count NULL, @json set) or top
+ * (@json NULL); returns 0 or an exit code.
  */
 static int ctl_view_args(int argc, char **argv, bool *exact, double *delay,
-			 long *count)
+			 long *count, bool *json)
 {
 	const struct option *opts = delay ? ctl_view_opts : ctl_status_opts;
-	const char *optstring = delay ? "+bd:n:" : "+b";
+	const char *optstring = delay ? "+bd:n:" : "+bj";
 	char *end;
 	int c;
 
@@ -245,6 +321,9 @@ static int ctl_view_args(int argc, char **argv, bool *exact, double *delay,
 		switch (c) {
 		case 'b':
 			*exact = true;
+			break;
+		case 'j':
+			*json = true;
 			break;
 		case 'd':
 			*delay = strtod(optarg, &end);
@@ -270,7 +349,7 @@ static int ctl_view_args(int argc, char **argv, bool *exact, double *delay,
 }
 
 /**
- * ctl_cmd_status() - dynswiotlbctl status [--bytes]
+ * ctl_cmd_status() - dynswiotlbctl status [--bytes | --json]
  * @argc: number of words, the command included
  * @argv: the words
  *
@@ -280,10 +359,10 @@ int ctl_cmd_status(int argc, char **argv)
 {
 	char dbg[CTL_PATH_MAX];
 	struct ctl_snap *s;
-	bool exact = false;
+	bool exact = false, json = false;
 	int ret, err;
 
-	ret = ctl_view_args(argc, argv, &exact, NULL, NULL);
+	ret = ctl_view_args(argc, argv, &exact, NULL, NULL, &json);
 	if (!ret)
 		ret = ctl_view_setup("status", dbg);
 	if (ret)
@@ -294,6 +373,8 @@ int ctl_cmd_status(int argc, char **argv)
 	err = ctl_snap_read(dbg, s);
 	if (err)
 		ret = ctl_fail(-err, "%s/%s", dbg, DSW_DEBUGFS_DEVICES);
+	else if (json)
+		ctl_json(s);
 	else
 		ctl_table(s, exact, false, NULL);
 	free(s);
@@ -464,7 +545,7 @@ int ctl_cmd_top(int argc, char **argv)
 	long count = 0;
 	int ret;
 
-	ret = ctl_view_args(argc, argv, &exact, &delay, &count);
+	ret = ctl_view_args(argc, argv, &exact, &delay, &count, NULL);
 	if (!ret)
 		ret = ctl_view_setup("top", dbg);
 	if (ret)
