@@ -61,7 +61,7 @@ void dsw_stats_sum(struct dsw_shim *shim, struct dsw_pcpu_stats *sum)
 
 /* Where a counter comes from. */
 enum dsw_stat_src {
-	DSW_SRC_PCPU,	/* a u64 of struct dsw_pcpu_stats, summed */
+	DSW_SRC_PCPU,	/* a u64 of struct dsw_pcpu_stats, summed over CPUs */
 	DSW_SRC_SNAP,	/* an unsigned long or size_t of struct dsw_bounce_snap */
 };
 
@@ -79,28 +79,19 @@ struct dsw_stat_attr {
 	bool reset_pool;
 };
 
-static u64 dsw_stat_pcpu(struct dsw_shim *shim, size_t offset)
-{
-	u64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(*(u64 *)((char *)per_cpu_ptr(shim->stats, cpu) +
-					  offset));
-	return sum;
-}
-
 static ssize_t dsw_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
 	const struct dsw_stat_attr *sa =
 		container_of(attr, struct dsw_stat_attr, attr);
 	struct dsw_shim *shim = dsw_policy_kobj_shim(kobj);
+	struct dsw_pcpu_stats sum;
 	struct dsw_bounce_snap snap;
 	u64 val;
 
 	if (sa->src == DSW_SRC_PCPU) {
-		val = dsw_stat_pcpu(shim, sa->offset);
+		dsw_stats_sum(shim, &sum);
+		val = *(u64 *)((char *)&sum + sa->offset);
 	} else {
 		dsw_bounce_snapshot(shim, &snap);
 		val = *(unsigned long *)((char *)&snap + sa->offset);

@@ -113,21 +113,6 @@ dsw_host() {
 	echo "DSW-HOST $1 $2" >/dev/ttyS1
 }
 
-# dsw_keep FILE...: keep FILEs across a reboot. In a boot profile with the
-# "reboot" option the harness boots a second time (dsw.boot=2 on the
-# command line) with each kept file back at its path, as a root
-# filesystem would have it (selftests/qemu/boot.sh).
-dsw_keep() {
-	for _f in "$@"; do
-		sed "s|^|DSW-KEEP $_f |" "$_f" >/dev/ttyS1
-	done
-}
-
-# dsw_boot: which boot of a "reboot" profile this is (1, 2).
-dsw_boot() {
-	sed -n 's/.*dsw\.boot=\([0-9]*\).*/\1/p' /proc/cmdline | grep . || echo 1
-}
-
 # dsw_host_listens: the harness's host agent takes dsw_host requests.
 dsw_host_listens() {
 	grep -qw 'dsw.host=1' /proc/cmdline

@@ -18,10 +18,7 @@
 #   DSW_VARIANT   comma-separated boot options (the profiles' last column):
 #                 "iommu" = q35 with an Intel IOMMU, "parallel" = the vCPUs
 #                 run in parallel wherever that is reliable (DSW_PARALLEL,
-#                 lib.sh: dsw_qemu), "reboot" = boot a second time (NAME-2,
-#                 dsw.boot=2 on its command line) with the files the first
-#                 boot kept (dsw_keep, selftests/lib/dsw.sh) put back in
-#                 place, as a root filesystem keeps them across a reboot
+#                 lib.sh: dsw_qemu)
 #   DSW_DEMO, DSW_BENCH  run selftests/demo.sh or bench.sh in that mode
 #   DSW_SCRIPT    run this guest script instead (dsw.script=; DSW_ARGS its
 #                 comma-separated arguments, DSW_FILES "SRC:DEST ..." host
@@ -47,6 +44,12 @@ scale=${DSW_TIME_SCALE:-1}
 timeout=$((${DSW_TIMEOUT:-600} * scale))
 mkdir -p "$out"
 
+initrd="$out/initrd.cpio.gz"
+files=()
+for f in ${DSW_FILES:-}; do files+=(--file "${f%%:*}" "${f#*:}"); done
+"$(dirname "$0")/initramfs.sh" ${files[@]+"${files[@]}"} "$target" "$initrd" ||
+	dsw_die "$target: initramfs failed"
+
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
 [ "$scale" = 1 ] || append+=" dsw.time_scale=$scale"
@@ -68,8 +71,7 @@ for v in ${variant//,/ }; do
 		append+=" intel_iommu=on"
 		;;
 	parallel) export DSW_PARALLEL=1 ;;
-	reboot) ;;
-	*) dsw_die "boot option '$v': iommu, parallel or reboot (selftests/qemu/profiles)" ;;
+	*) dsw_die "boot option '$v': iommu or parallel (selftests/qemu/profiles)" ;;
 	esac
 done
 
@@ -77,56 +79,23 @@ done
 # again (vm.sh: dsw_vm_agent, dsw_vm_boot). Boots reach /init in 15-30 s,
 # the debug kernel's in 50-90 s. DSW_BOOT_DEADLINE overrides.
 vm_boot_deadline=${DSW_BOOT_DEADLINE:-$((150 + 60 * scale))}
-initrd="$out/initrd.cpio.gz"
-files=()
-for f in ${DSW_FILES:-}; do files+=(--file "${f%%:*}" "${f#*:}"); done
-boots=1
-[[ ",$variant," == *,reboot,* ]] && boots=2
-failed=
-for ((b = 1; b <= boots; b++)); do
-	bname=$name
-	bappend=$append
-	if [ $b -gt 1 ]; then
-		bname=$name-$b
-		bappend+=" dsw.boot=$b"
-		# What the previous boot kept: "DSW-KEEP PATH LINE" on the marker
-		# port, one per line of the file.
-		kept="$prefix.kept"
-		rm -rf "$kept"
-		grep -a '^DSW-KEEP /' "$prefix.markers" 2>/dev/null | cut -d' ' -f2 | sort -u |
-		while read -r path; do
-			mkdir -p "$kept$(dirname "$path")"
-			grep -a "^DSW-KEEP $path " "$prefix.markers" |
-				sed "s|^DSW-KEEP $path ||" >"$kept$path"
-		done
-		[ -d "$kept" ] && while read -r f; do
-			files+=(--file "$f" "${f#"$kept"}")
-		done < <(find "$kept" -type f)
-		echo "# $target $bname: a second boot, with $( (cd "$kept" 2>/dev/null && find . -type f | sed 's|^\.||') | tr '\n' ' ')kept from the first"
-	fi
-	"$(dirname "$0")/initramfs.sh" ${files[@]+"${files[@]}"} "$target" "$initrd" ||
-		dsw_die "$target: initramfs failed"
-	prefix="$out/$bname"
-	console="$prefix.console"
-	dsw_vm_boot "$prefix" "$kdir/vmlinuz" "$initrd" "$bappend" $((timeout + 120))
+prefix="$out/$name"
+console="$prefix.console"
+dsw_vm_boot "$prefix" "$kdir/vmlinuz" "$initrd" "$append" $((timeout + 120))
 
-	# The KTAP stream as the guest wrote it on the marker port.
-	grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
-	dsw_vm_judge "$prefix" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF
+# The KTAP stream as the guest wrote it on the marker port.
+grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
+dsw_vm_judge "$prefix" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF
 
-	echo "# $target: $abi, console log: $console"
-	echo "# qemu: $dsw_qemu_desc, -smp ${DSW_SMP:-2}, ran $vm_time"
-	[ -n "$retried" ] && echo "# $retried"
-	cat "$prefix.ktap"
-	if [ ${#problems[@]} -eq 0 ]; then
-		echo "ok - boot $target $bname: clean run and poweroff"
-	else
-		echo "not ok - boot $target $bname"
-		for p in "${problems[@]}"; do echo "# $p"; done
-		echo "# last console lines:"
-		tail -n 25 "$console" 2>/dev/null | sed 's/^/#   /'
-		failed=1
-		break
-	fi
-done
-exit 0	# the verdicts are the TAP lines above (run.sh: run_boot)
+echo "# $target: $abi, console log: $console"
+echo "# qemu: $dsw_qemu_desc, -smp ${DSW_SMP:-2}, ran $vm_time"
+[ -n "$retried" ] && echo "# $retried"
+cat "$prefix.ktap"
+if [ ${#problems[@]} -eq 0 ]; then
+	echo "ok - boot $target $name: clean run and poweroff"
+else
+	echo "not ok - boot $target $name"
+	for p in "${problems[@]}"; do echo "# $p"; done
+	echo "# last console lines:"
+	tail -n 25 "$console" 2>/dev/null | sed 's/^/#   /'
+fi
