@@ -7,6 +7,16 @@
  * no device yet stays pending; the bus notifiers select the device when it
  * is added and forget it when it is removed.
  *
+ * A selector (pci:VVVV:DDDD, driver:NAME; select.c) has an entry of its own
+ * that never holds a device.  Each device it matches gets an entry named
+ * after the device, as if that name had been written to the attach file:
+ * a PCI ID is matched when the device is added, both kinds just before a
+ * driver probes, and every device present is scanned once when the
+ * selector is added (at load, or later through the attach file).  A matched
+ * entry lives on like a named one: removing the selector does not detach
+ * its devices, and detaching such a device is refused while a selector
+ * would select it again at its next probe.
+ *
  * Attaching means installing the device's own dma_map_ops (shim.c).  That is
  * only safe while no driver is bound: a driver's existing mappings and its
  * cached "does this device need syncs" decisions belong to the ops it
@@ -60,6 +70,7 @@
 #include "bounce.h"
 #include "debugfs.h"
 #include "params.h"
+#include "select.h"
 #include "shim.h"
 #include "sysfs.h"
 
@@ -77,7 +88,7 @@ static struct dsw_dev *dsw_find_name(const char *name)
 
 	lockdep_assert_held(&dsw_devs_lock);
 	list_for_each_entry(dd, &dsw_devs, node) {
-		if (!strcmp(dd->name, name))
+		if (dsw_select_same(dd->name, name))
 			return dd;
 	}
 	return NULL;
@@ -92,6 +103,75 @@ static struct dsw_dev *dsw_find_dev(struct device *dev)
 		if (dd->dev == dev)
 			return dd;
 	}
+	return NULL;
+}
+
+/*
+ * The first selector that selects @dev, or NULL.  Registry lock held, and
+ * device lock (or the binding notifier) for driver selectors.
+ */
+static struct dsw_dev *dsw_find_selector(struct device *dev)
+{
+	struct dsw_dev *dd;
+
+	lockdep_assert_held(&dsw_devs_lock);
+	list_for_each_entry(dd, &dsw_devs, node) {
+		if (dd->state == DSW_DEV_SELECTOR &&
+		    dsw_select_matches(dd->name, dev))
+			return dd;
+	}
+	return NULL;
+}
+
+static unsigned int dsw_nr_entries(void)
+{
+	struct dsw_dev *dd;
+	unsigned int nr = 0;
+
+	lockdep_assert_held(&dsw_devs_lock);
+	list_for_each_entry(dd, &dsw_devs, node)
+		nr++;
+	return nr;
+}
+
+/*
+ * Select @dev, which selector @sel matched: a new entry named after it, as
+ * if the name had been given.  Registry lock held.
+ *
+ * Return: the entry, or NULL if @dev cannot have one (an entry of that name
+ * exists for another bus's device, or DSW_MAX_DEVICES are selected, or no
+ * memory; logged).
+ */
+static struct dsw_dev *dsw_add_matched(struct dsw_dev *sel, struct device *dev)
+{
+	struct dsw_dev *dd;
+
+	lockdep_assert_held(&dsw_devs_lock);
+	dd = dsw_find_dev(dev);
+	if (dd)
+		return dd;
+	if (dsw_find_name(dev_name(dev)))
+		return NULL;
+	if (dsw_nr_entries() >= DSW_MAX_DEVICES) {
+		pr_err("%s: matches %s, but %d devices are selected already\n",
+		       dev_name(dev), sel->name, DSW_MAX_DEVICES);
+		return NULL;
+	}
+	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
+	if (!dd)
+		goto nomem;
+	strscpy(dd->name, dev_name(dev), sizeof(dd->name));
+	dd->dev = get_device(dev);
+	dd->state = DSW_DEV_PRESENT;
+	list_add_tail(&dd->node, &dsw_devs);
+	pr_info("%s: selected by %s (%s)\n", dd->name, sel->name,
+		dev->bus->name);
+	return dd;
+
+nomem:
+	/* The allocator's warning names neither the device nor the selector. */
+	pr_err("%s: matches %s, but its entry cannot be allocated\n",
+	       dev_name(dev), sel->name);
 	return NULL;
 }
 
@@ -222,11 +302,17 @@ static void dsw_unpin(struct dsw_dev *dd)
 /* A driver is about to probe @dev (device lock held). */
 static void dsw_driver_binding(struct device *dev)
 {
-	struct dsw_dev *dd;
+	struct dsw_dev *dd, *sel;
 
 	mutex_lock(&dsw_devs_lock);
+	if (dsw_loading)	/* the load attaches it (rebinding) */
+		goto out;
 	dd = dsw_find_dev(dev);
-	if (!dd || dsw_loading)	/* the load attaches it (rebinding) */
+	if (!dd && !dsw_exiting) {
+		sel = dsw_find_selector(dev);
+		dd = sel ? dsw_add_matched(sel, dev) : NULL;
+	}
+	if (!dd)
 		goto out;
 	if (dsw_exiting || !try_module_get(THIS_MODULE)) {
 		/* Unloading: let the driver use the kernel's own ops. */
@@ -261,10 +347,12 @@ static void dsw_driver_gone(struct device *dev)
 static struct device *dsw_device_added(struct device *dev)
 {
 	struct device *put = NULL;
-	struct dsw_dev *dd;
+	struct dsw_dev *dd, *sel;
 
 	mutex_lock(&dsw_devs_lock);
 	dd = dsw_find_name(dev_name(dev));
+	if (dd && dd->state == DSW_DEV_SELECTOR)
+		dd = NULL;
 	/*
 	 * Two devices on one bus never share a name, so a different device
 	 * already held from this bus is a stale one, removed while the
@@ -277,6 +365,11 @@ static struct device *dsw_device_added(struct device *dev)
 		dd->dev = get_device(dev);
 		dd->state = DSW_DEV_PRESENT;
 		pr_info("%s: selected (%s)\n", dd->name, dev->bus->name);
+	} else if (!dd && !dsw_loading && !dsw_exiting) {
+		/* No driver yet: only a PCI ID can match now. */
+		sel = dsw_find_selector(dev);
+		if (sel)
+			dsw_add_matched(sel, dev);
 	}
 	mutex_unlock(&dsw_devs_lock);
 	return put;
@@ -370,7 +463,9 @@ static int dsw_attach_present(struct dsw_dev *dd, struct device *dev)
 
 	device_lock(dev);
 	mutex_lock(&dsw_devs_lock);
-	if (!dev->driver)
+	if (dd->dev != dev)	/* removed meanwhile: pending again */
+		ret = -ENODEV;
+	else if (!dev->driver)
 		ret = dsw_install(dd);
 	else if (dd->shim)
 		ret = 0;
@@ -385,7 +480,7 @@ static int dsw_attach_present(struct dsw_dev *dd, struct device *dev)
 	device_release_driver(dev);
 	device_lock(dev);
 	mutex_lock(&dsw_devs_lock);
-	ret = dsw_install(dd);
+	ret = dd->dev == dev ? dsw_install(dd) : -ENODEV;
 	mutex_unlock(&dsw_devs_lock);
 	device_unlock(dev);
 	/* Probe again, with our ops if they went in; BIND_DRIVER pins. */
@@ -442,25 +537,120 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 	return ret;
 }
 
+/* Devices found by dsw_scan_selectors(), with a reference each. */
+struct dsw_scan {
+	struct device *devs[DSW_MAX_DEVICES];
+	unsigned int nr;
+};
+
+static int dsw_scan_one(struct device *dev, void *data)
+{
+	struct dsw_scan *scan = data;
+	bool found;
+
+	device_lock(dev);	/* dev->driver stays put */
+	mutex_lock(&dsw_devs_lock);
+	found = !dsw_find_dev(dev) && dsw_find_selector(dev);
+	mutex_unlock(&dsw_devs_lock);
+	device_unlock(dev);
+	if (found)
+		scan->devs[scan->nr++] = get_device(dev);
+	return scan->nr == ARRAY_SIZE(scan->devs);
+}
+
+/*
+ * Select and attach every present device that a selector matches and no
+ * entry holds yet (devices that appear later are matched by the
+ * notifiers).  Admin lock held; loading done.  The devices are collected
+ * first, because attaching one may unbind and bind its driver, which
+ * bus_for_each_dev() must not see from inside.
+ */
+static void dsw_scan_selectors(void)
+{
+	struct dsw_dev *dd, *sel;
+	struct dsw_scan *scan;
+	struct device *dev;
+	unsigned int i;
+
+	lockdep_assert_held(&dsw_admin_lock);
+	scan = kzalloc(sizeof(*scan), GFP_KERNEL);
+	if (!scan) {
+		pr_err("cannot allocate the list of devices to match against selectors\n");
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(dsw_buses); i++) {
+		if (bus_for_each_dev(dsw_buses[i].type, NULL, scan,
+				     dsw_scan_one))
+			break;
+	}
+	for (i = 0; i < scan->nr; i++) {
+		dev = scan->devs[i];
+		device_lock(dev);
+		mutex_lock(&dsw_devs_lock);
+		dd = dsw_find_dev(dev);
+		sel = dd ? NULL : dsw_find_selector(dev);
+		if (sel)
+			dd = dsw_add_matched(sel, dev);
+		else
+			dd = NULL;	/* selected meanwhile, or no longer */
+		mutex_unlock(&dsw_devs_lock);
+		device_unlock(dev);
+		if (dd)
+			dsw_attach_present(dd, dev);
+		put_device(dev);
+	}
+	kfree(scan);
+}
+
+/* Add selector @name and attach what it selects.  Admin lock held. */
+static int dsw_add_selector(const char *name)
+{
+	struct dsw_dev *dd;
+	int ret = 0;
+
+	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
+	if (!dd)
+		return -ENOMEM;
+	mutex_lock(&dsw_devs_lock);
+	if (dsw_find_name(name)) {
+		pr_err("attach: %s: already selected\n", name);
+		ret = -EEXIST;
+	} else if (dsw_nr_entries() >= DSW_MAX_DEVICES) {
+		pr_err("attach: %s: too many devices (at most %d)\n",
+		       name, DSW_MAX_DEVICES);
+		ret = -ENOSPC;
+	} else {
+		strscpy(dd->name, name, sizeof(dd->name));
+		dd->state = DSW_DEV_SELECTOR;
+		list_add_tail(&dd->node, &dsw_devs);
+		pr_info("%s: selector added\n", name);
+	}
+	mutex_unlock(&dsw_devs_lock);
+	if (ret) {
+		kfree(dd);
+		return ret;
+	}
+	dsw_scan_selectors();
+	return 0;
+}
+
 static int dsw_do_attach_name(const char *name)
 {
 	struct dsw_dev *dd;
 	struct device *dev;
-	unsigned int nr = 0;
 	int ret = 0;
+
+	if (dsw_select_is_selector(name))
+		return dsw_add_selector(name);
 
 	mutex_lock(&dsw_devs_lock);
 	if (dsw_find_name(name)) {
 		pr_err("attach: %s: already selected\n", name);
 		ret = -EEXIST;
-	} else {
-		list_for_each_entry(dd, &dsw_devs, node)
-			nr++;
-		if (nr >= DSW_MAX_DEVICES) {
-			pr_err("attach: %s: too many devices (at most %d)\n",
-			       name, DSW_MAX_DEVICES);
-			ret = -ENOSPC;
-		}
+	} else if (dsw_nr_entries() >= DSW_MAX_DEVICES) {
+		pr_err("attach: %s: too many devices (at most %d)\n",
+		       name, DSW_MAX_DEVICES);
+		ret = -ENOSPC;
 	}
 	mutex_unlock(&dsw_devs_lock);
 	if (ret)
@@ -510,6 +700,29 @@ out_put:
 	return ret;
 }
 
+/*
+ * A device that a selector matches would be selected again at its next
+ * probe, so detaching it alone is refused (a driver selector is checked
+ * against the driver bound now).
+ */
+static int dsw_check_unselected(struct dsw_dev *dd, struct device *dev)
+{
+	struct dsw_dev *sel;
+	int ret = 0;
+
+	device_lock(dev);
+	mutex_lock(&dsw_devs_lock);
+	sel = dsw_find_selector(dev);
+	if (sel) {
+		pr_err("%s: detach refused: selected by %s; detach %s first\n",
+		       dd->name, sel->name, sel->name);
+		ret = -EBUSY;
+	}
+	mutex_unlock(&dsw_devs_lock);
+	device_unlock(dev);
+	return ret;
+}
+
 static int dsw_do_detach_name(const char *name)
 {
 	struct device *dev = NULL;
@@ -524,11 +737,21 @@ static int dsw_do_detach_name(const char *name)
 	} else if (dd->dev) {
 		dev = get_device(dd->dev);
 	} else {
-		list_del(&dd->node);	/* pending: just forget it */
+		/* pending or a selector: just forget it */
+		list_del(&dd->node);
+		if (dd->state == DSW_DEV_SELECTOR)
+			pr_info("%s: selector removed; devices it selected stay attached\n",
+				dd->name);
 	}
 	mutex_unlock(&dsw_devs_lock);
 	if (ret)
 		return ret;
+	if (dev)
+		ret = dsw_check_unselected(dd, dev);
+	if (ret) {
+		put_device(dev);
+		return ret;
+	}
 	if (dev) {
 		ret = dsw_detach_present(dd, dev);
 		put_device(dev);
@@ -688,7 +911,8 @@ int __init dsw_attach_init(void)
 		if (!dd)
 			goto err_nomem;
 		strscpy(dd->name, dsw_params_device(i), sizeof(dd->name));
-		dd->state = DSW_DEV_PENDING;
+		dd->state = dsw_select_is_selector(dd->name) ?
+			    DSW_DEV_SELECTOR : DSW_DEV_PENDING;
 		list_add_tail(&dd->node, &dsw_devs);
 	}
 
@@ -704,6 +928,8 @@ int __init dsw_attach_init(void)
 
 	/* Look up; refuse the load before attaching anything. */
 	list_for_each_entry(dd, &dsw_devs, node) {
+		if (dd->state == DSW_DEV_SELECTOR)
+			continue;	/* matched once the load is done */
 		dev = dsw_lookup_device(dd->name);
 		ret = dev ? dsw_check_device(dev) : 0;
 		if (ret) {
@@ -735,18 +961,28 @@ int __init dsw_attach_init(void)
 	 * attached now (it appeared meanwhile and its shim cannot be made)
 	 * is refused on its own, as at run time.
 	 */
+	mutex_lock(&dsw_admin_lock);
 	mutex_lock(&dsw_devs_lock);
 	dsw_loading = false;
 	mutex_unlock(&dsw_devs_lock);
-	list_for_each_entry(dd, &dsw_devs, node) {
+	/*
+	 * The notifiers may add entries (selected devices) from now on, so
+	 * the given names are looked up one by one rather than walked.  The
+	 * admin lock keeps a sysfs detach from freeing one meanwhile.
+	 */
+	for (i = 0; i < nr; i++) {
 		mutex_lock(&dsw_devs_lock);
-		dev = get_device(dd->dev);	/* may go away meanwhile */
+		dd = dsw_find_name(dsw_params_device(i));
+		dev = dd && dd->state != DSW_DEV_SELECTOR ?
+		      get_device(dd->dev) : NULL;	/* may go away meanwhile */
 		mutex_unlock(&dsw_devs_lock);
 		if (!dev)
 			continue;
 		dsw_attach_present(dd, dev);
 		put_device(dev);
 	}
+	dsw_scan_selectors();
+	mutex_unlock(&dsw_admin_lock);
 	return 0;
 
 err_unregister:
@@ -820,6 +1056,8 @@ const char *dsw_dev_state_name(enum dsw_dev_state state)
 		return DSW_STATE_ATTACHED;
 	case DSW_DEV_REFUSED:
 		return DSW_STATE_REFUSED;
+	case DSW_DEV_SELECTOR:
+		return DSW_STATE_SELECTOR;
 	}
 	return "unknown";
 }

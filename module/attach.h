@@ -14,12 +14,14 @@ enum dsw_dev_state {
 	DSW_DEV_PRESENT,	/* found, not attached (yet) */
 	DSW_DEV_ATTACHED,	/* found; our dma_map_ops are installed */
 	DSW_DEV_REFUSED,	/* found, but it cannot be attached */
+	DSW_DEV_SELECTOR,	/* a selector (select.c), never a device */
 };
 
 /**
  * struct dsw_dev - one selected device
  * @node: entry in the registry, in the order of selection
- * @name: device name, as under /sys/bus/{pci,platform}/devices
+ * @name: device name, as under /sys/bus/{pci,platform}/devices, or a
+ *	selector (then @state is DSW_DEV_SELECTOR and @dev stays NULL)
  * @dev: the device, with a reference (get_device()), or NULL while pending
  * @state: where the device is in its life cycle
  * @error: why it was refused (negative errno), in DSW_DEV_REFUSED

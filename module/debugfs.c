@@ -9,15 +9,18 @@
  * mount point is 0700), so 0444 shows nothing to other users.
  *
  * <debugfs>/dynswiotlb/devices (0444)
- *	One line per requested device, in the order given to devices=:
+ *	One line per requested device or selector and per device a selector
+ *	matched, in the order they were selected (devices= first):
  *
  *		<name> <state>\n
  *
  *	<name> is the device name as accepted by devices= (PCI addresses in
  *	lower case); <state> is "attached" (it uses the module's DMA ops),
  *	"present" (it exists, not attached yet), "refused" (it exists but
- *	cannot be attached; the log says why) or "pending" (no such device
- *	yet; it is selected when it appears).  The fields are separated by one space.
+ *	cannot be attached; the log says why), "pending" (no such device
+ *	yet; it is selected when it appears) or "selector" (a pci: or
+ *	driver: selector; the devices it matched have lines of their own).
+ *	The fields are separated by one space.
  *	The file is empty when no device was requested.  The names are the
  *	DSW_DEBUGFS_* and DSW_STATE_* macros of <uapi/linux/dynswiotlb.h>.
  *

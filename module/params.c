@@ -5,8 +5,9 @@
  * devices=<name>[,<name>...]
  *
  *   Devices to select, by the name they have under /sys/bus/pci/devices or
- *   /sys/bus/platform/devices.  The parameter is read-only (0444) once the
- *   module is loaded.
+ *   /sys/bus/platform/devices, or by a selector: pci:VVVV:DDDD (a PCI
+ *   vendor:device ID) or driver:NAME (select.c).  The parameter is
+ *   read-only (0444) once the module is loaded.
  *
  *   Parsing: one trailing newline is ignored, then the value is split at
  *   every ','.  An empty value selects no device.  There is no whitespace
@@ -20,7 +21,13 @@
  *        reason: "empty name"
  *   3. An item is at most DSW_DEV_NAME_MAX (63) characters long.
  *        reason: "name longer than 63 characters"
- *   4. An item that contains at least one ':' and one '.' and nothing but
+ *   4. An item that starts with "pci:" or "driver:" is a selector
+ *      (select.c): "pci:" must be followed by exactly VVVV:DDDD, a 4-digit
+ *      hex vendor and device ID (stored in lower case), "driver:" by a
+ *      driver name of at least one character from A-Z a-z 0-9 '_' '.' '-'.
+ *        reasons: "not a valid PCI ID (pci:VVVV:DDDD)",
+ *                 "not a valid driver name (driver:NAME; A-Z a-z 0-9 _ . -)"
+ *      Any other item that contains at least one ':' and one '.' and nothing but
  *      letters, digits, ':' and '.' is taken as a PCI address and must be
  *      exactly DDDD:BB:SS.F: a 4-digit hex domain, a 2-digit hex bus, a slot
  *      from 00 to 1f and a function from 0 to 7.  (Letters beyond a-f are
@@ -30,7 +37,8 @@
  *        reason: "not a valid PCI address (DDDD:BB:SS.F)"
  *   5. Any other item consists only of A-Z a-z 0-9 '_' '.' ':' '-'.
  *        reason: "invalid character (allowed: A-Z a-z 0-9 _ . : -)"
- *   6. An item (after lower-casing a PCI address) appears only once.
+ *   6. An item (after lower-casing a PCI address or ID, and with '-' and
+ *      '_' as one in a driver name) appears only once.
  *        reason: "duplicate name"
  *
  *   A malformed value makes the module load fail with -EINVAL and logs
@@ -62,6 +70,7 @@
 #include <uapi/linux/dynswiotlb.h>
 
 #include "params.h"
+#include "select.h"
 
 struct dsw_devlist {
 	unsigned int nr;
@@ -128,6 +137,8 @@ static const char *dsw_parse_name(const char *item, size_t len, char *out)
 	if (len > DSW_DEV_NAME_MAX)
 		return "name longer than " __stringify(DSW_DEV_NAME_MAX) " characters";
 
+	if (dsw_select_prefixed(item, len))
+		return dsw_select_parse(item, len, out);
 	if (dsw_is_pci_like(item, len)) {
 		if (!dsw_is_pci_bdf(item, len))
 			return "not a valid PCI address (DDDD:BB:SS.F)";
@@ -160,7 +171,7 @@ static const char *dsw_parse_item(struct dsw_devlist *list, const char *item,
 		return reason;
 
 	for (i = 0; i < list->nr; i++) {
-		if (!strcmp(list->names[i], list->names[list->nr]))
+		if (dsw_select_same(list->names[i], list->names[list->nr]))
 			return "duplicate name";
 	}
 	list->nr++;
@@ -233,7 +244,7 @@ static const struct kernel_param_ops dsw_devices_ops = {
 module_param_cb(devices, &dsw_devices_ops, &dsw_devices, 0444);
 __MODULE_PARM_TYPE(devices, "charp");
 MODULE_PARM_DESC(devices,
-		 "Devices to select: comma-separated names from /sys/bus/{pci,platform}/devices (PCI: DDDD:BB:SS.F), at most "
+		 "Devices to select: comma-separated names from /sys/bus/{pci,platform}/devices (PCI: DDDD:BB:SS.F) or selectors pci:VVVV:DDDD and driver:NAME, at most "
 		 __stringify(DSW_MAX_DEVICES) " names of at most " __stringify(DSW_DEV_NAME_MAX)
 		 " characters [A-Za-z0-9_.:-], no duplicates; absent devices are selected when they appear; empty (default) selects none");
 

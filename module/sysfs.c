@@ -4,7 +4,10 @@
  *
  * /sys/kernel/dynswiotlb/attach (0200)
  *	Write a device name (as for devices=) to select and attach it now.
- *	A bound driver is unbound and bound again around the attach.
+ *	A bound driver is unbound and bound again around the attach.  A
+ *	selector (pci:VVVV:DDDD, driver:NAME) is kept, and every present
+ *	device it matches is attached as if its name had been written; a
+ *	device it cannot attach is logged and left out, the write succeeds.
  *	Errors: EINVAL (malformed name, a PCI bridge, or no DMA mask), EEXIST
  *	(already selected), ENOSPC (32 devices selected), ENODEV (no such
  *	device), EOPNOTSUPP (a device whose DMA cannot go through the module),
@@ -12,9 +15,11 @@
  *
  * /sys/kernel/dynswiotlb/detach (0200)
  *	Write a selected device's name to detach and forget it.  A bound
- *	driver is unbound and bound again around the detach.
+ *	driver is unbound and bound again around the detach.  Writing a
+ *	selector forgets it; the devices it selected stay attached.
  *	Errors: EINVAL (malformed name), ENODEV (not selected), EBUSY (the
- *	device has dynamic buffers mapped).
+ *	device has dynamic buffers mapped, or a selector matches it: detach
+ *	the selector first).
  *
  * /sys/kernel/dynswiotlb/devices/<name>/ (policy.c)
  *	One directory per attached device with its policy knobs.

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # devices=: present devices are selected, absent well-formed names wait for
-# the device to appear, malformed lists make the load fail with EINVAL and
-# exactly one kernel log line naming the item and the reason.
+# the device to appear, malformed lists (selectors among them: pci:VVVV:DDDD,
+# driver:NAME, with '-' and '_' one in a driver name) make the load fail
+# with EINVAL and exactly one kernel log line naming the item and the
+# reason. (select.sh tests what selectors select.)
 cd "$(dirname "$0")" || exit 1
 . ./lib/ktap.sh
 . ./lib/dsw.sh
@@ -86,7 +88,16 @@ virtio\$0|virtio\$0
 0000:00:04.0,0000:00:04.0|duplicate
 0000:00:04.0,0000:00:04.0|0000:00:04.0
 0000:00:0A.0,0000:00:0a.0|duplicate
-$many|too many"
+$many|too many
+pci:1af4|not a valid PCI ID (pci:VVVV:DDDD)
+pci:1af4:10420|pci:1af4:10420
+pci:1af4.1042|pci:1af4.1042
+pci:xyzw:1042|pci:xyzw:1042
+driver:|not a valid driver name
+driver:a/b|driver:a/b
+driver:nvme,driver:nvme|duplicate
+driver:sdhci-pci,driver:sdhci_pci|duplicate
+pci:1AF4:1042,pci:1af4:1042|duplicate"
 echo "$bad" | while IFS='|' read -r val item; do
 	dsw_mark
 	out=$(modprobe dynswiotlb "devices=$val" 2>&1)

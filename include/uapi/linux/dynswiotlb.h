@@ -17,13 +17,27 @@
  * Module parameter "devices" (read-only, mode 0444), readable at
  * DSW_SYSFS_PARAMS_DIR "/" DSW_PARAM_DEVICES.
  *
- * Syntax: devices=<name>[,<name>...], each <name> being a device name as
- * found under /sys/bus/pci/devices or /sys/bus/platform/devices.  "devices="
+ * Syntax: devices=<name>[,<name>...], each <name> being either a device
+ * name as found under /sys/bus/pci/devices or /sys/bus/platform/devices, or
+ * a selector that stays true when a card moves:
+ *
+ *	DSW_SELECT_PCI "VVVV:DDDD"	every PCI device of that vendor:device
+ *					ID (four hex digits each)
+ *	DSW_SELECT_DRIVER "NAME"	every device whose driver is NAME ('-'
+ *					and '_' match each other, as modprobe
+ *					does), e.g. "driver:nvme"
+ *
+ * A selector is matched when a device appears and again before its driver
+ * probes; each device it matches is attached as if named.  "devices="
  * (empty) selects no device.  The full validation rules are documented at
  * the top of module/params.c.  Reading the parameter back gives the
- * accepted names, canonicalised (PCI addresses in lower case), joined by
- * ',' and followed by a newline.
+ * accepted names, canonicalised (PCI addresses and IDs in lower case),
+ * joined by ',' and followed by a newline.  The attach file takes the same
+ * names and selectors.
  */
+#define DSW_SELECT_PCI		"pci:"
+#define DSW_SELECT_DRIVER	"driver:"
+
 #define DSW_SYSFS_PARAMS_DIR	"/sys/module/" DSW_MODULE_NAME "/parameters"
 #define DSW_PARAM_DEVICES	"devices"
 
@@ -89,6 +103,11 @@
 #define DSW_STATE_REFUSED	"refused"
 /* No device of that name exists (yet); it is selected when it appears. */
 #define DSW_STATE_PENDING	"pending"
+/*
+ * A selector (DSW_SELECT_*): the devices it matched have lines of their own,
+ * in the order they were matched.
+ */
+#define DSW_STATE_SELECTOR	"selector"
 
 /*
  * Counters of an attached device, readable under lockdown:
