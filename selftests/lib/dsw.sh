@@ -232,3 +232,25 @@ dsw_load_refused() {
 	dsw_unload
 	return 1
 }
+
+# dsw_boot: which boot of the machine this is (1, or 2 after a reboot:
+# the "reboot" boot option of selftests/qemu/profiles).
+dsw_boot() {
+	for _a in $(cat /proc/cmdline); do
+		case "$_a" in dsw.boot=*) echo "${_a#dsw.boot=}"; return 0 ;; esac
+	done
+	echo 1
+}
+
+# dsw_keep PATH...: keep these files (under /etc) for the next boot, as a
+# disk would: the host puts them back into that boot's initramfs
+# (selftests/qemu/boot.sh, kept_files). A file that does not exist is
+# skipped.
+dsw_keep() {
+	for _f in "$@"; do
+		[ -f "$_f" ] || continue
+		while IFS= read -r _l || [ -n "$_l" ]; do
+			echo "DSW-KEEP $_f $_l"
+		done <"$_f" >/dev/ttyS1
+	done
+}

@@ -18,7 +18,11 @@
 #   DSW_VARIANT   comma-separated boot options (the profiles' last column):
 #                 "iommu" = q35 with an Intel IOMMU, "parallel" = the vCPUs
 #                 run in parallel wherever that is reliable (DSW_PARALLEL,
-#                 lib.sh: dsw_qemu)
+#                 lib.sh: dsw_qemu), "reboot" = the machine is booted a
+#                 second time (NAME-2, dsw.boot=2 on its command line) with
+#                 the files the first boot kept (dsw_keep in
+#                 selftests/lib/dsw.sh: only under /etc), as a disk would
+#                 have kept them across a reboot
 #   DSW_DEMO, DSW_BENCH  run selftests/demo.sh or bench.sh in that mode
 #   DSW_SCRIPT    run this guest script instead (dsw.script=; DSW_ARGS its
 #                 comma-separated arguments, DSW_FILES "SRC:DEST ..." host
@@ -44,11 +48,8 @@ scale=${DSW_TIME_SCALE:-1}
 timeout=$((${DSW_TIMEOUT:-600} * scale))
 mkdir -p "$out"
 
-initrd="$out/initrd.cpio.gz"
 files=()
 for f in ${DSW_FILES:-}; do files+=(--file "${f%%:*}" "${f#*:}"); done
-"$(dirname "$0")/initramfs.sh" ${files[@]+"${files[@]}"} "$target" "$initrd" ||
-	dsw_die "$target: initramfs failed"
 
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 rdinit=/init"
 append+=" swiotlb=${DSW_SWIOTLB:-4096,force} dsw.timeout=$timeout"
@@ -63,6 +64,7 @@ append+=" dsw.host=1 ${DSW_APPEND:-}"
 # go through the DMA API (iommu_platform=on), one NVMe.
 vm_target=$target
 variant=${DSW_VARIANT:-}
+reboot=
 for v in ${variant//,/ }; do
 	case "$v" in
 	iommu)
@@ -71,7 +73,8 @@ for v in ${variant//,/ }; do
 		append+=" intel_iommu=on"
 		;;
 	parallel) export DSW_PARALLEL=1 ;;
-	*) dsw_die "boot option '$v': iommu or parallel (selftests/qemu/profiles)" ;;
+	reboot) reboot=1 ;;
+	*) dsw_die "boot option '$v': iommu, parallel or reboot (selftests/qemu/profiles)" ;;
 	esac
 done
 
@@ -79,23 +82,70 @@ done
 # again (vm.sh: dsw_vm_agent, dsw_vm_boot). Boots reach /init in 15-30 s,
 # the debug kernel's in 50-90 s. DSW_BOOT_DEADLINE overrides.
 vm_boot_deadline=${DSW_BOOT_DEADLINE:-$((150 + 60 * scale))}
-prefix="$out/$name"
-console="$prefix.console"
-dsw_vm_boot "$prefix" "$kdir/vmlinuz" "$initrd" "$append" $((timeout + 120))
 
-# The KTAP stream as the guest wrote it on the marker port.
-grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
-dsw_vm_judge "$prefix" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF
+# boot_once NAME APPEND [--file SRC DEST]...: one boot with its own
+# initramfs (the files added), judged; prints its verdict. Each boot has an
+# initramfs file of its own: the boots of one target run side by side.
+boot_once() {
+	local bname=$1 bappend=$2 prefix console initrd
+	shift 2
 
-echo "# $target: $abi, console log: $console"
-echo "# qemu: $dsw_qemu_desc, -smp ${DSW_SMP:-2}, ran $vm_time"
-[ -n "$retried" ] && echo "# $retried"
-cat "$prefix.ktap"
-if [ ${#problems[@]} -eq 0 ]; then
-	echo "ok - boot $target $name: clean run and poweroff"
-else
-	echo "not ok - boot $target $name"
-	for p in "${problems[@]}"; do echo "# $p"; done
-	echo "# last console lines:"
-	tail -n 25 "$console" 2>/dev/null | sed 's/^/#   /'
+	initrd="$out/$bname.initrd.cpio.gz"
+	"$(dirname "$0")/initramfs.sh" ${files[@]+"${files[@]}"} "$@" "$target" "$initrd" ||
+		dsw_die "$target: initramfs failed"
+	prefix="$out/$bname"
+	console="$prefix.console"
+	dsw_vm_boot "$prefix" "$kdir/vmlinuz" "$initrd" "$bappend" $((timeout + 120))
+
+	# The KTAP stream as the guest wrote it on the marker port.
+	grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
+	dsw_vm_judge "$prefix" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF
+
+	echo "# $target: $abi, console log: $console"
+	echo "# qemu: $dsw_qemu_desc, -smp ${DSW_SMP:-2}, ran $vm_time"
+	[ -n "$retried" ] && echo "# $retried"
+	cat "$prefix.ktap"
+	if [ ${#problems[@]} -eq 0 ]; then
+		echo "ok - boot $target $bname: clean run and poweroff"
+	else
+		echo "not ok - boot $target $bname"
+		for p in "${problems[@]}"; do echo "# $p"; done
+		echo "# last console lines:"
+		tail -n 25 "$console" 2>/dev/null | sed 's/^/#   /'
+	fi
+}
+
+# kept_files PREFIX DIR: the files a boot kept ("DSW-KEEP PATH LINE" on
+# its marker port, one line each, in order) rebuilt under DIR; prints
+# initramfs.sh's --file arguments for them, one per line. A path outside
+# /etc, or one that climbs with "..", is refused (the guest's output
+# chooses host file names here).
+kept_files() {
+	local p=$1 dir=$2 line path rest
+
+	rm -rf "$dir"
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		line=${line#DSW-KEEP }
+		path=${line%% *}
+		rest=${line#"$path"}
+		rest=${rest# }
+		if ! [[ $path =~ ^/etc/[A-Za-z0-9._/-]+$ ]] || [[ $path == *..* ]]; then
+			echo "# kept file refused: '$path'" >&2
+			continue
+		fi
+		mkdir -p "$dir$(dirname "$path")"
+		printf '%s\n' "$rest" >>"$dir$path"
+	done < <(grep -a '^DSW-KEEP ' "$p.markers" 2>/dev/null)
+	[ -d "$dir" ] || return 0
+	(cd "$dir" && find . -type f | sed 's/^\.//') | while read -r path; do
+		printf '%s\n' --file "$dir$path" "$path"
+	done
+}
+
+boot_once "$name" "$append"
+if [ -n "$reboot" ]; then
+	mapfile -t kept < <(kept_files "$out/$name" "$out/$name.kept")
+	echo "# $target $name: rebooting with $((${#kept[@]} / 3)) kept files: $(ls -R "$out/$name.kept" 2>/dev/null | tr '\n' ' ')"
+	boot_once "$name-2" "$append dsw.boot=2" ${kept[@]+"${kept[@]}"}
 fi

@@ -81,7 +81,7 @@ check_config() {
 # loads, unplug and race (the DMA-API matrix and the policy, tool and I/O
 # volume tests run on the four Debian kernels). DSW_DEBUG_TESTS=all runs
 # every profile's selftests there too (docs/testing.md: what that costs).
-DSW_DEBUG_TESTS=${DSW_DEBUG_TESTS:-module_load.sh,lifecycle.sh,stress.sh,unplug.sh,loadfail.sh}
+DSW_DEBUG_TESTS=${DSW_DEBUG_TESTS:-module_load.sh,lifecycle.sh,select.sh,stress.sh,unplug.sh,loadfail.sh}
 
 # extra_append TARGET: kernel command line a target's boots add. The
 # debug kernel runs with its DMA-API checks off (DSW_DEBUG_DMA=1 turns

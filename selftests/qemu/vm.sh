@@ -33,9 +33,11 @@ vm_nvme_serial=${vm_nvme_serial:-dsw0001}
 DSW_CONSOLE_BAD=$(grep -v '^$' "$(dirname "${BASH_SOURCE[0]}")/../lib/kernel-bad.txt" | paste -sd'|')
 
 # dsw_pack_initrd DIR OUT: an initramfs tree (initramfs.sh) as a gzipped
-# newc cpio archive.
+# newc cpio archive, renamed into place once complete (a QEMU that starts
+# meanwhile never reads half an archive).
 dsw_pack_initrd() {
-	(cd "$1" && find . | cpio -o -H newc --quiet) | gzip -1 >"$2"
+	(cd "$1" && find . | cpio -o -H newc --quiet) | gzip -1 >"$2.tmp" &&
+		mv -f "$2.tmp" "$2"
 }
 
 # dsw_vm_disk PREFIX NAME: a new sparse scratch disk; prints its path.

@@ -8,6 +8,10 @@
  * module.c		load and unload (libkmod)
  * knobs.c		attach, detach, set, get (sysfs)
  * view.c		status, buffers, top (debugfs)
+ * diagnose.c		diagnose: which devices run out of the swiotlb pool
+ *			(kernel log, swiotlb debugfs files, tracefs)
+ * persist.c		persist, unpersist (modprobe.d, modules-load.d); the
+ *			driver module of a device (sysfs, libkmod)
  *
  * Every name of the module's interface comes from <linux/dynswiotlb.h>.
  */
@@ -41,7 +45,26 @@ enum ctl_exit {
 #define CTL_SYSFS_DETACH	CTL_SYSFS_ROOT "/" DSW_SYSFS_DETACH
 #define CTL_SYSFS_DEVICES	CTL_SYSFS_ROOT "/" DSW_SYSFS_DEVICES
 #define CTL_SYSFS_MODULE	"/sys/module/" DSW_MODULE_NAME
+/* The buses the module selects devices on: BUS/devices, BUS/drivers. */
+#define CTL_SYS_BUS		"/sys/bus"
 
+/*
+ * The files of persist (fixed paths: the defines can be overridden at build
+ * time only, for tests).  Each starts with CTL_PERSIST_HEADER; a file
+ * without it is never changed.
+ */
+#ifndef CTL_PERSIST_CONF
+#define CTL_PERSIST_CONF	"/etc/modprobe.d/" DSW_MODULE_NAME ".conf"
+#endif
+#ifndef CTL_PERSIST_LOAD
+#define CTL_PERSIST_LOAD	"/etc/modules-load.d/" DSW_MODULE_NAME ".conf"
+#endif
+#define CTL_PERSIST_HEADER \
+	"# Written by dynswiotlbctl persist; dynswiotlbctl unpersist removes it."
+/* The initramfs of the running kernel is CTL_INITRD_PREFIX $(uname -r). */
+#ifndef CTL_INITRD_PREFIX
+#define CTL_INITRD_PREFIX	"/boot/initrd.img-"
+#endif
 
 /*
  * What the kernel's <linux/compiler.h> gives its code.  checkpatch runs on
@@ -90,5 +113,33 @@ int ctl_cmd_get(int argc, char **argv);
 int ctl_cmd_status(int argc, char **argv);
 int ctl_cmd_buffers(int argc, char **argv);
 int ctl_cmd_top(int argc, char **argv);
+
+/* diagnose.c */
+int ctl_cmd_diagnose(int argc, char **argv);
+
+/* persist.c */
+#define CTL_MOD_NAME_MAX	64
+
+enum ctl_mod_kind {
+	CTL_MOD_UNKNOWN,	/* no driver bound, none found for it */
+	CTL_MOD_LOADABLE,	/* the driver is in a module file */
+	CTL_MOD_BUILTIN,	/* the driver is built into the kernel */
+};
+
+/* A device's driver and the module it is in (ctl_device_driver()). */
+struct ctl_drv {
+	char driver[CTL_MOD_NAME_MAX];	/* bound driver, "" if none */
+	char module[CTL_MOD_NAME_MAX];	/* its module, "" if not known */
+	enum ctl_mod_kind kind;
+};
+
+struct kmod_ctx;
+struct kmod_ctx *ctl_kmod_new(void);
+const char *ctl_find_device(const char *name, char *dir);
+enum ctl_mod_kind ctl_device_driver(struct kmod_ctx *ctx, const char *dir,
+				    struct ctl_drv *d);
+bool ctl_persisted(const char *dev);
+int ctl_cmd_persist(int argc, char **argv);
+int ctl_cmd_unpersist(int argc, char **argv);
 
 #endif /* DSW_CTL_H */

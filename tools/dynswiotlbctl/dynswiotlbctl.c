@@ -3,9 +3,10 @@
  * dynswiotlbctl: load, configure and watch the dynswiotlb module.
  *
  * This file holds the command line, the messages and the exit codes; the
- * commands live in module.c, knobs.c and view.c (see ctl.h).  Every
- * message goes to stderr as one line "dynswiotlbctl: ...", and every
- * failure class has its own exit code (enum ctl_exit).
+ * commands live in module.c, knobs.c, view.c, diagnose.c and persist.c
+ * (see ctl.h).  Every message goes to stderr as one line
+ * "dynswiotlbctl: ...", and every failure class has its own exit code
+ * (enum ctl_exit).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -47,6 +48,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "the device's live dynamic buffers" },
 	{ "top", ctl_cmd_top, "[-d SECONDS] [-n ITERATIONS] [--bytes]",
 	  "status, refreshed, with rates" },
+	{ "diagnose", ctl_cmd_diagnose, "[-w|--watch SECONDS]",
+	  "which devices run out of the swiotlb pool, and how to attach them" },
+	{ "persist", ctl_cmd_persist, "DEV...",
+	  "select devices at every boot (modprobe.d options and softdeps)" },
+	{ "unpersist", ctl_cmd_unpersist, "[DEV...]",
+	  "undo persist for these devices, or for all" },
 };
 
 static const char *const ctl_exit_help[] = {
@@ -205,18 +212,25 @@ static void ctl_help(FILE *f)
 
 	fprintf(f, "Usage: %s COMMAND [ARGS...]\n"
 		"       %s --help | --version\n\n"
-		"Load, configure and watch the %s module (root only but get, --help, --version).\n\n"
+		"Load, configure and watch the %s module (root only but get, diagnose,\n"
+		"--help, --version).\n\n"
 		"Commands:\n", ctl_name, ctl_name, DSW_MODULE_NAME);
 	for (i = 0; i < ARRAY_SIZE(ctl_cmds); i++)
 		fprintf(f, "  %s%s%s\n      %s\n", ctl_cmds[i].name,
 			*ctl_cmds[i].args ? " " : "", ctl_cmds[i].args,
 			ctl_cmds[i].help);
-	fprintf(f, "\nDEV is a name from /sys/bus/pci/devices or /sys/bus/platform/devices.\n"
+	fprintf(f, "\nDEV is a name from /sys/bus/pci/devices or /sys/bus/platform/devices;\n"
+		"persist and unpersist also take the selectors %sVVVV:DDDD and %sNAME.\n"
 		"KNOB is a file of %s/DEV\n(--global: of %s).\n"
 		"top: -d delay between refreshes in seconds (default 1), -n number of\n"
 		"refreshes (default: until q or interrupt); without a terminal it prints\n"
-		"one snapshot after another.\n\nExit status:\n",
-		CTL_SYSFS_DEVICES, DSW_SYSFS_PARAMS_DIR);
+		"one snapshot after another.\n"
+		"diagnose: reads the kernel log and the swiotlb's debugfs files; --watch\n"
+		"also counts bounces per device for SECONDS (tracefs).\n"
+		"persist writes %s\n(and %s for a built-in driver).\n"
+		"\nExit status:\n",
+		DSW_SELECT_PCI, DSW_SELECT_DRIVER, CTL_SYSFS_DEVICES,
+		DSW_SYSFS_PARAMS_DIR, CTL_PERSIST_CONF, CTL_PERSIST_LOAD);
 	for (i = 0; i < ARRAY_SIZE(ctl_exit_help); i++)
 		fprintf(f, "  %zu  %s\n", i, ctl_exit_help[i]);
 	fprintf(f, "\nSee dynswiotlbctl(8).\n");
