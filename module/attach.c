@@ -12,10 +12,14 @@
  * after the device, as if that name had been written to the attach file:
  * a PCI ID is matched when the device is added, both kinds just before a
  * driver probes, and every device present is scanned once when the
- * selector is added (at load, or later through the attach file).  A matched
- * entry lives on like a named one: removing the selector does not detach
- * its devices, and detaching such a device is refused while a selector
- * would select it again at its next probe.
+ * selector is added (at load, or later through the attach file).  The scan
+ * attaches devices without a driver; it never unbinds one (a selector may
+ * match the root disk's controller, which a name would not do unawares):
+ * such a device is attached at its driver's next probe, and nothing is
+ * unbound for a device that would be refused.  A matched entry lives on
+ * like a named one: removing the selector does not detach its devices, and
+ * detaching such a device is refused while a selector would select it
+ * again at its next probe.
  *
  * Attaching means installing the device's own dma_map_ops (shim.c).  That is
  * only safe while no driver is bound: a driver's existing mappings and its
@@ -107,17 +111,22 @@ static struct dsw_dev *dsw_find_dev(struct device *dev)
 }
 
 /*
- * The first selector that selects @dev, or NULL.  Registry lock held, and
- * device lock (or the binding notifier) for driver selectors.
+ * The first selector that selects @dev, or NULL.  Registry lock held;
+ * unless @pci_only, device lock too (or the binding notifier): a driver
+ * selector reads dev->driver.
  */
-static struct dsw_dev *dsw_find_selector(struct device *dev)
+static struct dsw_dev *dsw_find_selector(struct device *dev, bool pci_only)
 {
 	struct dsw_dev *dd;
 
 	lockdep_assert_held(&dsw_devs_lock);
 	list_for_each_entry(dd, &dsw_devs, node) {
-		if (dd->state == DSW_DEV_SELECTOR &&
-		    dsw_select_matches(dd->name, dev))
+		if (dd->state != DSW_DEV_SELECTOR)
+			continue;
+		if (pci_only && strncmp(dd->name, DSW_SELECT_PCI,
+					strlen(DSW_SELECT_PCI)))
+			continue;
+		if (dsw_select_matches(dd->name, dev))
 			return dd;
 	}
 	return NULL;
@@ -153,8 +162,11 @@ static struct dsw_dev *dsw_add_matched(struct dsw_dev *sel, struct device *dev)
 	if (dsw_find_name(dev_name(dev)))
 		return NULL;
 	if (dsw_nr_entries() >= DSW_MAX_DEVICES) {
-		pr_err("%s: matches %s, but %d devices are selected already\n",
-		       dev_name(dev), sel->name, DSW_MAX_DEVICES);
+		if (!sel->capped)	/* once: it is tried at every probe */
+			pr_err("%s: matches %s, but %d devices are selected already (logged once for %s)\n",
+			       dev_name(dev), sel->name, DSW_MAX_DEVICES,
+			       sel->name);
+		sel->capped = true;
 		return NULL;
 	}
 	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
@@ -309,10 +321,17 @@ static void dsw_driver_binding(struct device *dev)
 		goto out;
 	dd = dsw_find_dev(dev);
 	if (!dd && !dsw_exiting) {
-		sel = dsw_find_selector(dev);
+		sel = dsw_find_selector(dev, false);
 		dd = sel ? dsw_add_matched(sel, dev) : NULL;
 	}
 	if (!dd)
+		goto out;
+	/*
+	 * What refuses a device (a bridge, an IOMMU, no DMA mask...) does not
+	 * change from one probe to the next: once logged, not again at every
+	 * (deferred) probe.  Only a lack of memory is worth another try.
+	 */
+	if (dd->state == DSW_DEV_REFUSED && dd->error != -ENOMEM)
 		goto out;
 	if (dsw_exiting || !try_module_get(THIS_MODULE)) {
 		/* Unloading: let the driver use the kernel's own ops. */
@@ -359,15 +378,22 @@ static struct device *dsw_device_added(struct device *dev)
 	 * module was looking it up: replace it.  A device of the same name
 	 * on another bus is left alone.
 	 */
-	if (dd && dd->dev != dev && !dd->shim &&
-	    (!dd->dev || dd->dev->bus == dev->bus)) {
+	if (dd && dd->dev != dev && (!dd->dev || dd->dev->bus == dev->bus)) {
+		/*
+		 * An entry made for the old device after its removal was
+		 * notified (a scan or an attach that had looked it up
+		 * before) may even hold ops on it: that device has no
+		 * driver and does no DMA any more.
+		 */
+		if (dd->shim)
+			dsw_uninstall(dd, true);
 		put = dd->dev;
 		dd->dev = get_device(dev);
 		dd->state = DSW_DEV_PRESENT;
 		pr_info("%s: selected (%s)\n", dd->name, dev->bus->name);
 	} else if (!dd && !dsw_loading && !dsw_exiting) {
 		/* No driver yet: only a PCI ID can match now. */
-		sel = dsw_find_selector(dev);
+		sel = dsw_find_selector(dev, true);
 		if (sel)
 			dsw_add_matched(sel, dev);
 	}
@@ -452,35 +478,59 @@ static struct device *dsw_lookup_device(const char *name)
 	return dev;
 }
 
+/* dsw_attach_present(): the entry lost its device meanwhile (removed). */
+#define DSW_GONE	1
+
 /*
  * Attach @dd's device (present, with @dd->dev held): at once if no driver
- * is bound, else by unbinding, installing and binding again.
+ * is bound, else by unbinding, installing and binding again -- if
+ * @rebind, and only once the device is known to be attachable: a refusal
+ * must not cost the driver a remove and a probe.  Without @rebind (a
+ * selector found it bound) the device is attached at its driver's next
+ * probe.
+ *
+ * Return: 0, DSW_GONE if the device was removed meanwhile (the entry is
+ * pending again, or holds the device that replaced it), or why the device
+ * cannot be attached (the entry is refused then; logged).
  */
-static int dsw_attach_present(struct dsw_dev *dd, struct device *dev)
+static int dsw_attach_present(struct dsw_dev *dd, struct device *dev,
+			      bool rebind)
 {
-	const char *drv = NULL;
+	char drv[64];
 	int ret;
 
+	drv[0] = '\0';
 	device_lock(dev);
 	mutex_lock(&dsw_devs_lock);
-	if (dd->dev != dev)	/* removed meanwhile: pending again */
-		ret = -ENODEV;
-	else if (!dev->driver)
+	if (dd->dev != dev) {
+		ret = DSW_GONE;
+	} else if (!dev->driver) {
 		ret = dsw_install(dd);
-	else if (dd->shim)
+	} else if (dd->shim) {
 		ret = 0;
-	else
-		drv = dev->driver->name;
+	} else {
+		ret = dsw_check_device(dev);
+		if (ret) {
+			dd->state = DSW_DEV_REFUSED;
+			dd->error = ret;
+		} else if (!rebind) {
+			pr_info("%s: driver %s is bound: attached when it next probes the device (unbind and bind it to attach now)\n",
+				dd->name, dev->driver->name);
+		} else {
+			/* the driver may go away with its name once unbound */
+			strscpy(drv, dev->driver->name, sizeof(drv));
+		}
+	}
 	mutex_unlock(&dsw_devs_lock);
 	device_unlock(dev);
-	if (!drv)
+	if (!drv[0])
 		return ret;
 
 	pr_info("%s: rebinding driver %s to attach\n", dd->name, drv);
 	device_release_driver(dev);
 	device_lock(dev);
 	mutex_lock(&dsw_devs_lock);
-	ret = dd->dev == dev ? dsw_install(dd) : -ENODEV;
+	ret = dd->dev == dev ? dsw_install(dd) : DSW_GONE;
 	mutex_unlock(&dsw_devs_lock);
 	device_unlock(dev);
 	/* Probe again, with our ops if they went in; BIND_DRIVER pins. */
@@ -520,7 +570,14 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 
 	device_lock(dev);
 	mutex_lock(&dsw_devs_lock);
-	if (dev->driver) {
+	if (dd->dev && dd->dev != dev) {
+		/* removed, and a new device of that name took the entry */
+		pr_err("%s: detach refused: the device was replaced meanwhile; detach it again\n",
+		       dd->name);
+		ret = -EBUSY;
+	} else if (!dd->dev) {
+		ret = 0;	/* removed meanwhile: nothing installed any more */
+	} else if (dev->driver) {
 		/* bound again meanwhile (a manual bind): keep the ops */
 		pr_err("%s: detach refused: a driver was bound meanwhile\n",
 		       dd->name);
@@ -537,6 +594,13 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 	return ret;
 }
 
+/* -ENOMEM, with the line that names what it was for. */
+static int dsw_nomem(const char *name)
+{
+	pr_err("attach: %s: cannot allocate its entry\n", name);
+	return -ENOMEM;
+}
+
 /* Devices found by dsw_scan_selectors(), with a reference each. */
 struct dsw_scan {
 	struct device *devs[DSW_MAX_DEVICES];
@@ -550,7 +614,7 @@ static int dsw_scan_one(struct device *dev, void *data)
 
 	device_lock(dev);	/* dev->driver stays put */
 	mutex_lock(&dsw_devs_lock);
-	found = !dsw_find_dev(dev) && dsw_find_selector(dev);
+	found = !dsw_find_dev(dev) && dsw_find_selector(dev, false);
 	mutex_unlock(&dsw_devs_lock);
 	device_unlock(dev);
 	if (found)
@@ -559,25 +623,23 @@ static int dsw_scan_one(struct device *dev, void *data)
 }
 
 /*
- * Select and attach every present device that a selector matches and no
- * entry holds yet (devices that appear later are matched by the
- * notifiers).  Admin lock held; loading done.  The devices are collected
- * first, because attaching one may unbind and bind its driver, which
- * bus_for_each_dev() must not see from inside.
+ * Select every present device that a selector matches and no entry holds
+ * yet, and attach those without a driver; a bound driver is not unbound
+ * (it may drive the root disk): its next probe attaches the device.
+ * Devices that appear later are matched by the notifiers.  Admin lock
+ * held; loading done; @scan is empty, and freed here.  The devices are
+ * collected first, because attaching one may bind its driver, which
+ * bus_for_each_dev() must not see from inside.  A device removed after it
+ * was collected may get an entry all the same: dsw_device_added() replaces
+ * it when a device of that name comes back.
  */
-static void dsw_scan_selectors(void)
+static void dsw_scan_selectors(struct dsw_scan *scan)
 {
 	struct dsw_dev *dd, *sel;
-	struct dsw_scan *scan;
 	struct device *dev;
 	unsigned int i;
 
 	lockdep_assert_held(&dsw_admin_lock);
-	scan = kzalloc(sizeof(*scan), GFP_KERNEL);
-	if (!scan) {
-		pr_err("cannot allocate the list of devices to match against selectors\n");
-		return;
-	}
 	for (i = 0; i < ARRAY_SIZE(dsw_buses); i++) {
 		if (bus_for_each_dev(dsw_buses[i].type, NULL, scan,
 				     dsw_scan_one))
@@ -588,29 +650,48 @@ static void dsw_scan_selectors(void)
 		device_lock(dev);
 		mutex_lock(&dsw_devs_lock);
 		dd = dsw_find_dev(dev);
-		sel = dd ? NULL : dsw_find_selector(dev);
-		if (sel)
-			dd = dsw_add_matched(sel, dev);
-		else
-			dd = NULL;	/* selected meanwhile, or no longer */
+		sel = dd ? NULL : dsw_find_selector(dev, false);
+		/* else selected meanwhile, or no longer matched */
+		dd = sel ? dsw_add_matched(sel, dev) : NULL;
 		mutex_unlock(&dsw_devs_lock);
 		device_unlock(dev);
 		if (dd)
-			dsw_attach_present(dd, dev);
+			dsw_attach_present(dd, dev, false);
 		put_device(dev);
 	}
 	kfree(scan);
 }
 
+/* The list for dsw_scan_selectors(), or NULL (logged). */
+static struct dsw_scan *dsw_scan_alloc(const char *what)
+{
+	struct dsw_scan *scan = kzalloc(sizeof(*scan), GFP_KERNEL);
+
+	if (!scan)
+		goto nomem;
+	return scan;
+
+nomem:
+	/* The allocator's warning does not say what was being done. */
+	pr_err("%s: cannot allocate the list of devices to match\n", what);
+	return NULL;
+}
+
 /* Add selector @name and attach what it selects.  Admin lock held. */
 static int dsw_add_selector(const char *name)
 {
+	struct dsw_scan *scan;
 	struct dsw_dev *dd;
 	int ret = 0;
 
-	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
-	if (!dd)
+	scan = dsw_scan_alloc(name);
+	if (!scan)
 		return -ENOMEM;
+	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
+	if (!dd) {
+		kfree(scan);
+		return dsw_nomem(name);
+	}
 	mutex_lock(&dsw_devs_lock);
 	if (dsw_find_name(name)) {
 		pr_err("attach: %s: already selected\n", name);
@@ -628,9 +709,10 @@ static int dsw_add_selector(const char *name)
 	mutex_unlock(&dsw_devs_lock);
 	if (ret) {
 		kfree(dd);
+		kfree(scan);
 		return ret;
 	}
-	dsw_scan_selectors();
+	dsw_scan_selectors(scan);
 	return 0;
 }
 
@@ -668,14 +750,16 @@ static int dsw_do_attach_name(const char *name)
 
 	dd = kzalloc(sizeof(*dd), GFP_KERNEL);
 	if (!dd) {
-		ret = -ENOMEM;
+		ret = dsw_nomem(name);
 		goto out_put;
 	}
 	strscpy(dd->name, name, sizeof(dd->name));
 	dd->dev = get_device(dev);
 	dd->state = DSW_DEV_PRESENT;
 	mutex_lock(&dsw_devs_lock);
-	if (dsw_find_name(name)) {	/* raced with another attach */
+	if (dsw_find_name(name)) {
+		/* a selector took the device meanwhile (at its probe) */
+		pr_err("attach: %s: already selected\n", name);
 		ret = -EEXIST;
 	} else {
 		list_add_tail(&dd->node, &dsw_devs);
@@ -687,13 +771,27 @@ static int dsw_do_attach_name(const char *name)
 		goto out_put;
 	}
 
-	ret = dsw_attach_present(dd, dev);
-	if (ret) {
+	ret = dsw_attach_present(dd, dev, true);
+	if (ret == DSW_GONE) {
+		/* as for a name given before its device exists */
+		pr_warn("%s: removed while attaching; will attach when it appears\n",
+			name);
+		ret = 0;
+	} else if (ret) {
+		/*
+		 * Refused (logged).  Dropped unless a device that replaced
+		 * it meanwhile was attached at its probe (then it stays).
+		 */
 		mutex_lock(&dsw_devs_lock);
-		list_del(&dd->node);
+		if (!dd->shim && !dd->pinned)
+			list_del(&dd->node);
+		else
+			dd = NULL;
 		mutex_unlock(&dsw_devs_lock);
-		put_device(dd->dev);
-		kfree(dd);
+		if (dd) {
+			put_device(dd->dev);
+			kfree(dd);
+		}
 	}
 out_put:
 	put_device(dev);
@@ -712,7 +810,7 @@ static int dsw_check_unselected(struct dsw_dev *dd, struct device *dev)
 
 	device_lock(dev);
 	mutex_lock(&dsw_devs_lock);
-	sel = dsw_find_selector(dev);
+	sel = dsw_find_selector(dev, false);
 	if (sel) {
 		pr_err("%s: detach refused: selected by %s; detach %s first\n",
 		       dd->name, sel->name, sel->name);
@@ -875,10 +973,11 @@ static void dsw_detach_all(void)
 		mutex_lock(&dsw_devs_lock);
 		/*
 		 * A bound driver pins the module, so unload cannot get here
-		 * with one (nor a failed load: it installs nothing).  Live
-		 * buffers pin it too; ones mapped since are dropped.
+		 * with one (nor a failed load: it installs nothing); one that
+		 * binds meanwhile found dsw_exiting and took the ops off.
+		 * Live buffers pin it too; ones mapped since are dropped.
 		 */
-		WARN_ON_ONCE(dev->driver);
+		WARN_ON_ONCE(dev->driver && dd->shim && dd->dev == dev);
 		dsw_uninstall(dd, true);
 		mutex_unlock(&dsw_devs_lock);
 		device_unlock(dev);
@@ -901,6 +1000,8 @@ static void dsw_detach_all(void)
 int __init dsw_attach_init(void)
 {
 	unsigned int i, nr = dsw_params_nr_devices();
+	struct dsw_scan *scan;
+	bool selectors = false;
 	struct dsw_dev *dd;
 	struct device *dev;
 	int ret;
@@ -913,6 +1014,7 @@ int __init dsw_attach_init(void)
 		strscpy(dd->name, dsw_params_device(i), sizeof(dd->name));
 		dd->state = dsw_select_is_selector(dd->name) ?
 			    DSW_DEV_SELECTOR : DSW_DEV_PENDING;
+		selectors |= dd->state == DSW_DEV_SELECTOR;
 		list_add_tail(&dd->node, &dsw_devs);
 	}
 
@@ -978,10 +1080,15 @@ int __init dsw_attach_init(void)
 		mutex_unlock(&dsw_devs_lock);
 		if (!dev)
 			continue;
-		dsw_attach_present(dd, dev);
+		dsw_attach_present(dd, dev, true);
 		put_device(dev);
 	}
-	dsw_scan_selectors();
+	/* Without the list, selected devices are matched at their probe. */
+	if (selectors) {
+		scan = dsw_scan_alloc("devices=");
+		if (scan)
+			dsw_scan_selectors(scan);
+	}
 	mutex_unlock(&dsw_admin_lock);
 	return 0;
 

@@ -30,6 +30,8 @@ enum dsw_dev_state {
  * @pinned: the module holds a reference to itself for this device: a driver
  *	is bound to it, so our ops must stay
  * @debugfs: the device's debugfs directory while attached
+ * @capped: a selector whose match was refused for DSW_MAX_DEVICES (logged
+ *	once)
  *
  * @node and @name do not change while the entry is in the registry; the
  * other fields are protected by the registry lock (see attach.c).
@@ -44,6 +46,7 @@ struct dsw_dev {
 	struct dsw_shim *prepared;
 	bool pinned;
 	struct dentry *debugfs;
+	bool capped;
 };
 
 int dsw_attach_init(void);

@@ -24,11 +24,12 @@
 
 #include "select.h"
 
+/* Prefixes in any case: "PCI:..." is a selector, never a device name. */
 static bool dsw_has_prefix(const char *s, size_t len, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
-	return len >= n && !memcmp(s, prefix, n);
+	return len >= n && !strncasecmp(s, prefix, n);
 }
 
 /**
@@ -36,8 +37,8 @@ static bool dsw_has_prefix(const char *s, size_t len, const char *prefix)
  * @item: the item, not NUL-terminated
  * @len: its length
  *
- * Return: true if @item starts with "pci:" or "driver:"; it is then a
- * selector or malformed (dsw_select_parse() says which).
+ * Return: true if @item starts with "pci:" or "driver:", in any case; it
+ * is then a selector or malformed (dsw_select_parse() says which).
  */
 bool dsw_select_prefixed(const char *item, size_t len)
 {
@@ -68,8 +69,9 @@ static bool dsw_is_driver_char(char c)
  * @len: its length, at most DSW_DEV_NAME_MAX
  * @out: room for DSW_DEV_NAME_MAX + 1 bytes
  *
- * Return: NULL if @item is a valid selector (@out holds it, the PCI ID in
- * lower case), else the reason it is not, for the caller's log line.
+ * Return: NULL if @item is a valid selector (@out holds it, its prefix and
+ * the PCI ID in lower case), else the reason it is not, for the caller's
+ * log line.
  */
 const char *dsw_select_parse(const char *item, size_t len, char *out)
 {
@@ -86,7 +88,7 @@ const char *dsw_select_parse(const char *item, size_t len, char *out)
 				return "not a valid PCI ID (pci:VVVV:DDDD)";
 			out[i] = tolower(item[i]);
 		}
-		memcpy(out, item, n);
+		memcpy(out, DSW_SELECT_PCI, n);
 		out[len] = '\0';
 		return NULL;
 	}
@@ -99,6 +101,7 @@ const char *dsw_select_parse(const char *item, size_t len, char *out)
 				return "not a valid driver name (driver:NAME; A-Z a-z 0-9 _ . -)";
 		}
 		memcpy(out, item, len);
+		memcpy(out, DSW_SELECT_DRIVER, n);
 		out[len] = '\0';
 		return NULL;
 	}

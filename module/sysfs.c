@@ -6,8 +6,10 @@
  *	Write a device name (as for devices=) to select and attach it now.
  *	A bound driver is unbound and bound again around the attach.  A
  *	selector (pci:VVVV:DDDD, driver:NAME) is kept, and every present
- *	device it matches is attached as if its name had been written; a
- *	device it cannot attach is logged and left out, the write succeeds.
+ *	device it matches is selected under its own name: attached at once
+ *	if no driver is bound, else at its driver's next probe (a selector
+ *	never unbinds a driver); a device it cannot attach is logged and
+ *	left out, the write succeeds.
  *	Errors: EINVAL (malformed name, a PCI bridge, or no DMA mask), EEXIST
  *	(already selected), ENOSPC (32 devices selected), ENODEV (no such
  *	device), EOPNOTSUPP (a device whose DMA cannot go through the module),

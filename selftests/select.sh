@@ -6,8 +6,8 @@
 # a device that appears later (removed and rescanned), attached before its
 # driver probes; a driver selector attaches the device when that driver is
 # about to probe it (no rebind), and, written to the attach file at run
-# time, rebinds the devices it already drives; '-' and '_' are one in a
-# driver name. A device a selector matches cannot be detached alone
+# time, never unbinds a device it already drives: its next probe attaches
+# it; '-' and '_' are one in a driver name. A device a selector matches cannot be detached alone
 # (EBUSY, one line naming the selector); detaching the selector forgets it
 # and leaves its devices attached. Malformed selectors are refused with
 # EINVAL and one line naming the reason. Every attached disk moves
@@ -53,17 +53,18 @@ attached_io() {
 	dsw_io "$3" "$1"
 }
 
-# 1. A PCI ID at load, device present and unbound (upper case accepted).
+# 1. A PCI ID at load, device present and unbound (upper case accepted,
+# prefix too).
 dsw_mark
 up=$(echo "$VID" | sed 's/^pci://' | tr a-f A-F)
-if modprobe dynswiotlb "devices=pci:$up"; then
-	ktap_ok "load with devices=pci:$up"
+if modprobe dynswiotlb "devices=PCI:$up"; then
+	ktap_ok "load with devices=PCI:$up"
 else
-	ktap_fail "load with devices=pci:$up"
+	ktap_fail "load with devices=PCI:$up"
 	ktap_end
 fi
 got=$(cat "$DSW_SYSMOD/parameters/devices")
-[ "$got" = "$VID" ] && ktap_ok "the ID reads back in lower case ($got)" ||
+[ "$got" = "$VID" ] && ktap_ok "prefix and ID read back in lower case ($got)" ||
 	ktap_fail "the ID reads back in lower case" "got: $got"
 exp=$(printf '%s selector\n%s attached' "$VID" "$DSW_VIRTIO_BDF")
 got=$(cat "$DSW_DEBUGFS/devices")
@@ -118,17 +119,45 @@ out=$(dsw_write "$DSW_SYSFS/detach" "$DSW_VIRTIO_BDF")
 [ -z "$out" ] && [ -z "$(cat "$DSW_DEBUGFS/devices")" ] &&
 	ktap_ok "removed device: pending, then forgotten" ||
 	ktap_fail "removed device: pending, then forgotten" "$out $(cat "$DSW_DEBUGFS/devices")"
+# Both come back at a rescan. PCI binds a driver as it adds a device,
+# whatever drivers_autoprobe says, so the NVMe's driver is unloaded first:
+# its ID is matched when it is added (present, no driver yet), and the
+# device is attached when the driver probes it; virtio-blk's driver binds
+# at once, and its ID is matched by then.
+dsw_unbind "$DSW_NVME_BDF"
+echo 1 >"/sys/bus/pci/devices/$DSW_NVME_BDF/remove"
+dsw_wait_gone "$DSW_NVME_BDF"
+modprobe -r nvme
 dsw_write "$DSW_SYSFS/attach" "$VID" >/dev/null
+dsw_write "$DSW_SYSFS/attach" "$NID" >/dev/null
+exp=$(printf '%s selector\n%s selector' "$VID" "$NID")
+[ "$(cat "$DSW_DEBUGFS/devices")" = "$exp" ] &&
+	ktap_ok "both devices gone: only the two selectors are listed" ||
+	ktap_fail "both devices gone: only the two selectors are listed" "$(cat "$DSW_DEBUGFS/devices")"
 dsw_mark
 echo 1 >/sys/bus/pci/rescan
 if dsw_wait_dev /dev/vda && [ "$(dsw_state "$DSW_VIRTIO_BDF")" = attached ] &&
 		! dsw_log_since | grep -q "$DSW_VIRTIO_BDF: rebinding"; then
-	ktap_ok "rescanned device: matched when added, attached before its driver probed"
+	ktap_ok "rescanned virtio-blk: attached at its driver's probe, no rebind"
 else
-	ktap_fail "rescanned device: matched when added, attached before its driver probed" \
+	ktap_fail "rescanned virtio-blk: attached at its driver's probe, no rebind" \
 		"$(cat "$DSW_DEBUGFS/devices") $(dsw_log_since | grep dynswiotlb | tail -n 5)"
 fi
-expect_line "one line: selected by the ID" "$DSW_VIRTIO_BDF: selected by $VID (pci)"
+expect_line "one line: virtio-blk selected by its ID" "$DSW_VIRTIO_BDF: selected by $VID (pci)"
+[ -e "/sys/bus/pci/devices/$DSW_NVME_BDF" ] && [ ! -e "/sys/bus/pci/devices/$DSW_NVME_BDF/driver" ] &&
+	[ "$(dsw_state "$DSW_NVME_BDF")" = present ] &&
+	ktap_ok "rescanned NVMe, no driver: matched by its ID when it was added" ||
+	ktap_fail "rescanned NVMe, no driver: matched by its ID when it was added" "$(cat "$DSW_DEBUGFS/devices")"
+expect_line "one line: NVMe selected by its ID" "$DSW_NVME_BDF: selected by $NID (pci)"
+modprobe nvme
+if dsw_wait_dev /dev/nvme0n1 && [ "$(dsw_state "$DSW_NVME_BDF")" = attached ] &&
+		! dsw_log_since | grep -q "$DSW_NVME_BDF: rebinding"; then
+	ktap_ok "then the NVMe is attached at its driver's probe, no rebind"
+else
+	ktap_fail "then the NVMe is attached at its driver's probe, no rebind" \
+		"$(cat "$DSW_DEBUGFS/devices") $(dsw_log_since | grep dynswiotlb | tail -n 5)"
+fi
+dsw_io /dev/nvme0n1 "NVMe after the rescan"
 dsw_io /dev/vda "virtio-blk after the rescan"
 dsw_unbind_disks
 ktap_check "unload" dsw_unload
@@ -164,15 +193,24 @@ done
 [ -z "$(cat "$DSW_DEBUGFS/devices")" ] && ktap_ok "selectors and devices detach" ||
 	ktap_fail "selectors and devices detach" "$(cat "$DSW_DEBUGFS/devices")"
 
-# 5. A driver name at run time: the bound device is rebound to attach.
+# 5. A driver name at run time, the driver bound: a selector never unbinds
+# it (it may drive the root disk); the next probe attaches the device.
 dsw_probe "$DSW_NVME_BDF"
 dsw_wait_dev /dev/nvme0n1
 dsw_mark
 out=$(dsw_write "$DSW_SYSFS/attach" driver:nvme)
 [ -z "$out" ] && ktap_ok "attach file takes driver:nvme with the driver bound" ||
 	ktap_fail "attach file takes driver:nvme with the driver bound" "$out"
-expect_line "the bound NVMe is rebound to attach" "$DSW_NVME_BDF: rebinding driver nvme to attach"
-attached_io "NVMe attached at run time by driver:nvme" "$DSW_NVME_BDF" /dev/nvme0n1
+expect_line "one line: bound, attached at its next probe" "$DSW_NVME_BDF: driver nvme is bound: attached when it next probes"
+dsw_log_since | grep -q rebinding &&
+	ktap_fail "the bound NVMe is not unbound" "$(dsw_log_since | grep rebinding)" ||
+	ktap_ok "the bound NVMe is not unbound"
+[ "$(dsw_state "$DSW_NVME_BDF")" = present ] && ktap_ok "it is selected, not attached yet" ||
+	ktap_fail "it is selected, not attached yet" "$(cat "$DSW_DEBUGFS/devices")"
+dsw_io /dev/nvme0n1 "NVMe still bound to its driver"
+dsw_unbind "$DSW_NVME_BDF"
+dsw_probe "$DSW_NVME_BDF"
+attached_io "NVMe attached at its next probe by driver:nvme" "$DSW_NVME_BDF" /dev/nvme0n1
 [ -z "$(dsw_state "$DSW_VIRTIO_BDF")" ] && ktap_ok "a device of another driver is not selected" ||
 	ktap_fail "a device of another driver is not selected" "$(cat "$DSW_DEBUGFS/devices")"
 dsw_unbind_disks
@@ -182,7 +220,7 @@ out=$(dsw_write "$DSW_SYSFS/detach" "$DSW_NVME_BDF")
 
 # 6. Malformed selectors through the attach file: EINVAL, one line each.
 for bad in pci:1af4 pci:1af4:104 pci:1af4-1042 pci:1af4:1042:0 pci:1afg:1042 \
-		driver: 'driver:a/b' 'driver:a b' 'driver:x;reboot'; do
+		PCI:1af4 Driver: driver: 'driver:a/b' 'driver:a b' 'driver:x;reboot'; do
 	dsw_mark
 	out=$(dsw_write "$DSW_SYSFS/attach" "$bad")
 	n=$(dsw_log_since | grep -c 'dynswiotlb: ')

@@ -28,7 +28,9 @@
  *					does), e.g. "driver:nvme"
  *
  * A selector is matched when a device appears and again before its driver
- * probes; each device it matches is attached as if named.  "devices="
+ * probes; each device it matches is attached as if named, except that a
+ * selector never unbinds a bound driver (the device is attached at its
+ * next probe).  "devices="
  * (empty) selects no device.  The full validation rules are documented at
  * the top of module/params.c.  Reading the parameter back gives the
  * accepted names, canonicalised (PCI addresses and IDs in lower case),
