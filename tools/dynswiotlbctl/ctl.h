@@ -4,7 +4,9 @@
  *
  * dynswiotlbctl.c	command line, messages, exit codes
  * files.c		paths of the module's sysfs and debugfs files, reading
- *			and writing them, the checks every command shares
+ *			and writing them, the checks every command shares; what
+ *			a device holds that is in use (block devices mounted,
+ *			swap, holders)
  * module.c		load and unload (libkmod)
  * knobs.c		attach, detach, set, get (sysfs)
  * view.c		status, buffers, top (debugfs)
@@ -45,8 +47,30 @@ enum ctl_exit {
 #define CTL_SYSFS_DETACH	CTL_SYSFS_ROOT "/" DSW_SYSFS_DETACH
 #define CTL_SYSFS_DEVICES	CTL_SYSFS_ROOT "/" DSW_SYSFS_DEVICES
 #define CTL_SYSFS_MODULE	"/sys/module/" DSW_MODULE_NAME
-/* The buses the module selects devices on: BUS/devices, BUS/drivers. */
+/*
+ * The buses the module selects devices on: BUS/devices, BUS/drivers.  This
+ * and the paths below can be overridden at build time, for tests only.
+ */
+#ifndef CTL_SYS_BUS
 #define CTL_SYS_BUS		"/sys/bus"
+#endif
+/* What a device holds: its block devices, and where they are in use. */
+#ifndef CTL_SYS_BLOCK
+#define CTL_SYS_BLOCK		"/sys/class/block"
+#endif
+#ifndef CTL_MOUNTINFO
+#define CTL_MOUNTINFO		"/proc/self/mountinfo"
+#endif
+#ifndef CTL_SWAPS
+#define CTL_SWAPS		"/proc/swaps"
+#endif
+/* The modules: loaded (/sys/module/M/initstate), and their files. */
+#ifndef CTL_SYS_MODULES
+#define CTL_SYS_MODULES		"/sys/module"
+#endif
+#ifndef CTL_MODULES_DIR
+#define CTL_MODULES_DIR		NULL	/* libkmod's: /lib/modules/$(uname -r) */
+#endif
 
 /*
  * The files of persist (fixed paths: the defines can be overridden at build
@@ -64,6 +88,15 @@ enum ctl_exit {
 /* The initramfs of the running kernel is CTL_INITRD_PREFIX $(uname -r). */
 #ifndef CTL_INITRD_PREFIX
 #define CTL_INITRD_PREFIX	"/boot/initrd.img-"
+#endif
+/*
+ * The modprobe.d directories, in the order of kmod (of a file name, the
+ * first directory's file is read); CTL_PERSIST_CONF is in one of them.
+ */
+#ifndef CTL_MODPROBE_DIRS
+#define CTL_MODPROBE_DIRS	"/etc/modprobe.d", "/run/modprobe.d", \
+				"/usr/local/lib/modprobe.d", "/lib/modprobe.d", \
+				"/usr/lib/modprobe.d"
 #endif
 
 /*
@@ -93,11 +126,22 @@ int ctl_write(const char *path, const char *val);
 void ctl_chomp(char *s);
 int ctl_need_root(const char *cmd);
 int ctl_need_loaded(void);
+bool ctl_name_valid(const char *name);
 int ctl_check_name(const char *name);
 int ctl_device_dir(char *buf, const char *name);
 int ctl_debugfs(char *buf);
 int ctl_list_dir(const char *dir, char ***names);
 void ctl_free_list(char **names, int n);
+
+/* What ctl_device_holds() found in use. */
+enum ctl_holds {
+	CTL_HOLDS_MOUNT = 1,	/* a file system is mounted from it */
+	CTL_HOLDS_SWAP = 2,	/* active swap */
+	CTL_HOLDS_HELD = 4,	/* holders: dm, md, LVM, bcache... */
+};
+
+int ctl_device_holds(const char *dir, char *what, size_t size);
+const char *ctl_holds_under(int holds);
 
 /* module.c */
 int ctl_cmd_load(int argc, char **argv);

@@ -12,21 +12,28 @@
  *     and use of the pool (5.10 has the first two only);
  *   - with --watch, the tracepoint swiotlb:swiotlb_bounced, sampled for a
  *     few seconds through a tracefs instance of its own, which is removed
- *     afterwards, on SIGINT and SIGTERM too.
+ *     afterwards, on SIGINT, SIGTERM, SIGHUP and SIGPIPE too (then the exit
+ *     status is 128 + the signal); instances of runs that were killed are
+ *     removed first.
  *
  * For each device seen, it says what it is (sysfs), whether the module has
  * it, and the commands that attach it now and at every boot (persist.c says
- * what persist would write for it).
+ * what persist would write for it).  Attaching rebinds a bound driver: for a
+ * device that holds something in use (ctl_device_holds()), it says not to
+ * attach it now.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <mntent.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,7 +65,8 @@ struct ctl_diag {
 	int n;
 	unsigned long records, full, suppressed;
 	char boot_pool[160];		/* "software IO TLB: mapped ..." */
-	bool watched, interrupted;
+	bool watched;
+	int sig, signals;		/* the first signal of --watch, and how many */
 	double seconds;			/* watched for */
 	unsigned long long bounces, lost;
 	char modstates[CTL_FILE_MAX];	/* the module's debugfs devices file */
@@ -80,16 +88,6 @@ static struct ctl_seen *ctl_seen_get(struct ctl_diag *d, const char *name)
 	memset(&nv[d->n], 0, sizeof(*nv));
 	snprintf(nv[d->n].name, sizeof(nv[d->n].name), "%s", name);
 	return &nv[d->n++];
-}
-
-/* Could @s be a device name (the characters of devices=)? */
-static bool ctl_name_ok(const char *s)
-{
-	static const char allowed[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-";
-	size_t len = strlen(s);
-
-	return len && len <= DSW_DEV_NAME_MAX && strspn(s, allowed) == len;
 }
 
 /* The number after @key in @s, if @key is there. */
@@ -134,7 +132,7 @@ static void ctl_kmsg_full(struct ctl_diag *d, char *msg, char *at,
 		snprintf(bus, sizeof(bus), "%.*s", (int)(colon - dict), dict);
 		snprintf(name, sizeof(name), "%s", colon + 1);
 	}
-	if (!ctl_name_ok(name))
+	if (!ctl_name_valid(name))
 		name[0] = '\0';
 	s = ctl_seen_get(d, name);
 	if (!s)
@@ -143,7 +141,7 @@ static void ctl_kmsg_full(struct ctl_diag *d, char *msg, char *at,
 	s->full++;
 	if (*bus)
 		snprintf(s->bus, sizeof(s->bus), "%s", bus);
-	if (*drv && ctl_name_ok(drv))
+	if (*drv && ctl_name_valid(drv))
 		snprintf(s->logdrv, sizeof(s->logdrv), "%s", drv);
 	if (ctl_number_after(at, "(sz: ", &v) && v > s->max_sz)
 		s->max_sz = v;
@@ -324,15 +322,25 @@ boot:
 }
 
 /*
- * During --watch, SIGINT, SIGTERM, SIGHUP and SIGPIPE are blocked but
- * while the trace is waited for (ppoll() with this mask), so that wherever
- * one arrives, it ends the wait and the instance is removed; the handler
- * has nothing to do.
+ * During --watch, SIGINT, SIGTERM, SIGHUP and SIGPIPE are blocked and
+ * read from a signalfd, which is polled with the trace: one ends the wait,
+ * and the instance is removed; one that arrives while it is removed waits
+ * until it is.
  */
-static sigset_t ctl_watch_mask;
-
-static void ctl_diag_signal(int sig __maybe_unused)
+static const char *ctl_signame(int sig)
 {
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	case SIGPIPE:
+		return "SIGPIPE";
+	default:
+		return "a signal";
+	}
 }
 
 /* One line of trace_pipe. */
@@ -350,9 +358,9 @@ static void ctl_trace_line(struct ctl_diag *d, const char *line)
 			d->lost += v;
 		return;
 	}
-	if (!strstr(line, "swiotlb_bounced:"))
-		return;
-	p = strstr(line, "dev_name: ");
+	/* "<task>-<pid> [cpu] flags ts: swiotlb_bounced: dev_name: NAME ..." */
+	p = strstr(line, "swiotlb_bounced:");
+	p = p ? strstr(p, "dev_name: ") : NULL;
 	if (!p)
 		return;
 	p += strlen("dev_name: ");
@@ -361,7 +369,7 @@ static void ctl_trace_line(struct ctl_diag *d, const char *line)
 		return;
 	memcpy(name, p, len);
 	name[len] = '\0';
-	if (!ctl_name_ok(name))
+	if (!ctl_name_valid(name))
 		return;
 	s = ctl_seen_get(d, name);
 	if (!s)
@@ -380,13 +388,32 @@ static double ctl_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Read trace_pipe of the instance @inst for @seconds: 0 or a negative errno. */
-static int ctl_watch_pipe(struct ctl_diag *d, const char *inst, int seconds)
+/* The signals of the signalfd @sfd (-1: none), counted into @d. */
+static bool ctl_watch_signals(struct ctl_diag *d, int sfd)
+{
+	struct signalfd_siginfo si;
+	bool any = false;
+
+	while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (!d->sig)
+			d->sig = si.ssi_signo;
+		d->signals++;
+		any = true;
+	}
+	return any;
+}
+
+/*
+ * Read trace_pipe of the instance @inst for @seconds, or until a signal
+ * comes on @sfd: 0 or a negative errno.
+ */
+static int ctl_watch_pipe(struct ctl_diag *d, const char *inst, int seconds,
+			  int sfd)
 {
 	char path[CTL_PATH_MAX], buf[16384], *nl, *line;
-	struct pollfd p = { .events = POLLIN };
-	struct timespec t0, ts;
+	struct pollfd p[2] = { { .events = POLLIN }, { .events = POLLIN } };
 	bool done, stop = false;
+	struct timespec t0;
 	size_t have = 0;
 	double left;
 	int i, err = 0;
@@ -394,16 +421,17 @@ static int ctl_watch_pipe(struct ctl_diag *d, const char *inst, int seconds)
 
 	if (ctl_path(path, "%s/trace_pipe", inst))
 		return -ENAMETOOLONG;
-	p.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (p.fd < 0)
+	p[0].fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (p[0].fd < 0)
 		return -errno;
+	p[1].fd = sfd;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		left = seconds - ctl_since(&t0);
 		done = stop || left <= 0;
 		/* What is there; the clock is checked every 64 reads. */
 		for (i = 0, n = 0; i < 64; i++) {
-			n = read(p.fd, buf + have, sizeof(buf) - 1 - have);
+			n = read(p[0].fd, buf + have, sizeof(buf) - 1 - have);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
@@ -427,19 +455,15 @@ static int ctl_watch_pipe(struct ctl_diag *d, const char *inst, int seconds)
 			break;
 		/* At most 250 ms: trace_pipe may not wake pollers at once. */
 		left = left > 0.25 ? 0.25 : left;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9) + 1;
-		if (ppoll(&p, 1, &ts, &ctl_watch_mask) < 0) {
-			if (errno != EINTR) {
-				err = -errno;
-				break;
-			}
-			stop = true;	/* a signal: read what is left, stop */
+		if (poll(p, 2, (int)(left * 1000) + 1) < 0 && errno != EINTR) {
+			err = -errno;
+			break;
 		}
+		/* A signal: read what is left, stop. */
+		stop = ctl_watch_signals(d, sfd) || stop;
 	}
 	d->seconds = ctl_since(&t0);
-	d->interrupted = stop;
-	close(p.fd);
+	close(p[0].fd);
 	return err;
 }
 
@@ -455,6 +479,42 @@ static int ctl_tracefs(char *dir)
 		return -ENOENT;
 	/* debugfs mounts tracefs there when it is first looked at. */
 	return stat(dir, &st) ? -errno : 0;
+}
+
+/*
+ * Remove the instances "dynswiotlbctl-PID" of runs that were killed
+ * (SIGKILL, a crash), whose PID runs no more.  One that is still in use
+ * (EBUSY: a run in another PID namespace) is left.
+ */
+static void ctl_watch_stale(const char *tr)
+{
+	static const char prefix[] = "dynswiotlbctl-";
+	char dir[CTL_PATH_MAX], path[CTL_PATH_MAX], *end;
+	struct dirent *de;
+	long pid;
+	DIR *dd;
+
+	if (ctl_path(dir, "%s/instances", tr))
+		return;
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (*end || errno || pid <= 0 || pid > INT_MAX ||
+		    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH ||
+		    ctl_path(path, "%s/%s", dir, de->d_name))
+			continue;
+		if (!rmdir(path))
+			ctl_msg(0, "--watch: removed %s, left by a run that was killed",
+				path);
+		else if (errno != EBUSY && errno != ENOENT)
+			ctl_fail(errno, "--watch: could not remove %s, left by a run that was killed",
+				 path);
+	}
+	if (dd)
+		closedir(dd);
 }
 
 /* Explain a failure of --watch; returns @err. */
@@ -477,11 +537,11 @@ static int ctl_watch(struct ctl_diag *d, int seconds)
 	/* SIGPIPE too: with the output gone, stop and clean up. */
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	char tr[CTL_PATH_MAX], inst[CTL_PATH_MAX], en[CTL_PATH_MAX];
-	struct sigaction sa = { .sa_handler = ctl_diag_signal };
-	struct sigaction old[ARRAY_SIZE(sigs)];
+	struct timespec now = { 0 };
+	char path[CTL_PATH_MAX];
+	int err, tries, sig, sfd, rm = 0;
 	sigset_t block, saved;
 	size_t i;
-	int err, tries, rm = 0;
 
 	err = ctl_tracefs(tr);
 	if (err == -ENOENT) {
@@ -491,19 +551,17 @@ static int ctl_watch(struct ctl_diag *d, int seconds)
 	if (err)
 		return ctl_watch_failed(err, "tracefs");
 	if (ctl_path(inst, "%s/instances/dynswiotlbctl-%d", tr, (int)getpid()) ||
-	    ctl_path(en, "%s/events/" CTL_EVENT "/enable", inst))
+	    ctl_path(en, "%s/events/" CTL_EVENT "/enable", inst) ||
+	    ctl_path(path, "%s/buffer_size_kb", inst))
 		return ctl_watch_failed(-ENAMETOOLONG, tr);
+	ctl_watch_stale(tr);
 
-	sigemptyset(&sa.sa_mask);
 	sigemptyset(&block);
 	for (i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaddset(&block, sigs[i]);
 	sigprocmask(SIG_BLOCK, &block, &saved);
-	ctl_watch_mask = saved;
-	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
-		sigdelset(&ctl_watch_mask, sigs[i]);
-		sigaction(sigs[i], &sa, &old[i]);
-	}
+	/* Without one, a signal waits for the end of the watch. */
+	sfd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC);
 	/* One left by a run of ours killed with SIGKILL under the same pid. */
 	err = mkdir(inst, 0700) ? -errno : 0;
 	if (err == -EEXIST && !rmdir(inst))
@@ -516,6 +574,8 @@ static int ctl_watch(struct ctl_diag *d, int seconds)
 			ctl_watch_failed(err, inst);
 		goto out;
 	}
+	/* Per CPU; a new instance has the size of the top-level buffer. */
+	ctl_write(path, "256");
 	err = ctl_write(en, "1");
 	if (err == -ENOENT)
 		ctl_msg(0, "--watch: this kernel has no tracepoint swiotlb:swiotlb_bounced (no %s in %s/events)",
@@ -525,7 +585,7 @@ static int ctl_watch(struct ctl_diag *d, int seconds)
 	if (!err) {
 		printf("watching swiotlb:swiotlb_bounced for %d s...\n", seconds);
 		fflush(stdout);
-		err = ctl_watch_pipe(d, inst, seconds);
+		err = ctl_watch_pipe(d, inst, seconds, sfd);
 		if (err)
 			ctl_watch_failed(err, "trace_pipe");
 		else
@@ -539,16 +599,33 @@ static int ctl_watch(struct ctl_diag *d, int seconds)
 			break;
 		usleep(50000);
 	}
-	if (rm)
+	if (rm) {
 		ctl_fail(rm, "--watch: could not remove %s (remove it with: rmdir %s)",
 			 inst, inst);
+		if (!err)
+			err = -rm;
+	}
 out:
-	/* A signal pending now goes to the handler, before the old ones. */
+	/* The signals that came while the instance was removed. */
+	ctl_watch_signals(d, sfd);
+	while ((sig = sigtimedwait(&block, NULL, &now)) > 0) {
+		if (!d->sig)
+			d->sig = sig;
+		d->signals++;
+	}
+	if (sfd >= 0)
+		close(sfd);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &old[i], NULL);
-	if (d->interrupted)
-		ctl_msg(0, "--watch: interrupted after %.1f s", d->seconds);
+	if (d->sig && d->signals > 1)
+		ctl_msg(0, "--watch: interrupted (%s, then another signal) after %.1f s: exiting",
+			ctl_signame(d->sig), d->seconds);
+	else if (d->sig == SIGHUP || d->sig == SIGPIPE)
+		ctl_msg(0, "--watch: interrupted (%s) after %.1f s: exiting",
+			ctl_signame(d->sig), d->seconds);
+	else if (d->sig)
+		ctl_msg(0, "--watch: interrupted (%s) after %.1f s%s",
+			ctl_signame(d->sig), d->seconds,
+			d->watched ? ": the counts so far follow" : "");
 	return err;
 }
 
@@ -593,8 +670,12 @@ static const char *ctl_mod_state(const struct ctl_diag *d, const char *name,
 	return NULL;
 }
 
-/* The lines of what persist would write for @name. */
-static void ctl_report_persist(const char *name, const struct ctl_drv *drv)
+/*
+ * The lines of what persist would write for @name, whose driver is @drv
+ * and which holds @holds (ctl_device_holds()).
+ */
+static void ctl_report_persist(const char *name, const struct ctl_drv *drv,
+			       int holds)
 {
 	const char *what = *drv->driver ? drv->driver : drv->module;
 
@@ -617,6 +698,14 @@ static void ctl_report_persist(const char *name, const struct ctl_drv *drv)
 		printf("                       and %s in %s:\n"
 		       "                       no driver module is known, so no softdep)\n",
 		       DSW_MODULE_NAME, CTL_PERSIST_LOAD);
+	if (holds && *drv->driver && drv->kind == CTL_MOD_BUILTIN)
+		printf("              but %s is built in: at boot too, %s could take the device\n"
+		       "              over only by rebinding its driver under %s,\n"
+		       "              so persist refuses it without --force\n",
+		       drv->driver, DSW_MODULE_NAME, ctl_holds_under(holds));
+	else if (holds && drv->kind == CTL_MOD_LOADABLE)
+		printf("              then, if persist says %s is in the initramfs, update-initramfs -u\n"
+		       "              (or dracut -f) is required, before the reboot\n", drv->module);
 }
 
 /* One device's block. */
@@ -625,8 +714,9 @@ static void ctl_report_dev(const struct ctl_diag *d, const struct ctl_seen *s,
 {
 	char dir[CTL_PATH_MAX], path[CTL_PATH_MAX], id[2][16], sz[32];
 	const char *bus, *state, *sep = "";
-	char statebuf[16];
+	char statebuf[16], holding[CTL_FILE_MAX];
 	struct ctl_drv drv;
+	int holds = 0;
 
 	if (!*s->name) {
 		printf("\nunknown device (the log lines name none): %lu \"%s\" message%s, largest %llu bytes\n",
@@ -635,8 +725,10 @@ static void ctl_report_dev(const struct ctl_diag *d, const struct ctl_seen *s,
 	}
 	memset(&drv, 0, sizeof(drv));
 	bus = ctl_find_device(s->name, dir);
-	if (bus)
+	if (bus) {
 		ctl_device_driver(ctx, dir, &drv);
+		holds = ctl_device_holds(dir, holding, sizeof(holding));
+	}
 	printf("\n%s (", s->name);
 	if (bus && !strcmp(bus, "pci") &&
 	    !ctl_path(path, "%s/vendor", dir) && !ctl_read(path, id[0], 16) &&
@@ -700,13 +792,17 @@ static void ctl_report_dev(const struct ctl_diag *d, const struct ctl_seen *s,
 	else if (state)
 		printf("  now:        selected, not attached yet (%s): dynswiotlbctl status\n",
 		       state);
+	else if (holds)
+		printf("  now:        do not attach it now: it holds %s; attaching rebinds its driver under %s.%s\n",
+		       holding, ctl_holds_under(holds),
+		       drv.kind == CTL_MOD_BUILTIN ? "" : " Persist it and reboot.");
 	else if (loaded)
 		printf("  now:        echo %s > %s   (or: dynswiotlbctl attach %s; rebinds its driver)\n",
 		       s->name, CTL_SYSFS_ATTACH, s->name);
 	else
 		printf("  now:        modprobe %s %s=%s\n", DSW_MODULE_NAME,
 		       DSW_PARAM_DEVICES, s->name);
-	ctl_report_persist(s->name, &drv);
+	ctl_report_persist(s->name, &drv, holds);
 }
 
 static int ctl_cmp_seen(const void *a, const void *b)
@@ -754,7 +850,7 @@ static void ctl_report(struct ctl_diag *d, bool log, bool watch, bool loaded)
 			       log ? " (no \"" CTL_FULL_TEXT "\" in the kernel log)" : "",
 			       d->watched ? " or bounced through it" : "",
 			       d->watched ? " while watched" : "");
-		if (log && !d->watched)
+		if (log && !watch)
 			printf("to see which devices bounce, run: dynswiotlbctl diagnose --watch 10\n");
 		return;
 	}
@@ -801,8 +897,10 @@ static const struct option ctl_diag_opts[] = {
  *
  * Works without the module and without root, reading what it can.
  *
- * Return: CTL_EXIT_OK if anything could be read (whatever was found),
- * CTL_EXIT_PERM if nothing could for want of permission.
+ * Return: CTL_EXIT_OK if anything could be read (whatever was found) and
+ * --watch, if asked for, ran; CTL_EXIT_PERM if nothing could be read, or
+ * --watch could not run, for want of permission; CTL_EXIT_OTHER if either
+ * failed otherwise; 128 + the signal if --watch was interrupted by one.
  */
 int ctl_cmd_diagnose(int argc, char **argv)
 {
@@ -812,6 +910,7 @@ int ctl_cmd_diagnose(int argc, char **argv)
 	bool loaded, perm;
 	struct stat st;
 	char *end;
+	long v;
 
 	optind = 0;
 	opterr = 0;
@@ -820,10 +919,11 @@ int ctl_cmd_diagnose(int argc, char **argv)
 			return ctl_usage_error("diagnose", "unknown option or missing value: '%s'",
 					       argv[optind - 1]);
 		errno = 0;
-		watch = strtol(optarg, &end, 10);
-		if (*end || errno || watch < 1 || watch > 86400)
+		v = strtol(optarg, &end, 10);
+		if (end == optarg || *end || errno || v < 1 || v > 86400)
 			return ctl_usage_error("diagnose", "--watch '%s': not 1 to 86400 s",
 					       optarg);
+		watch = v;
 	}
 	if (optind < argc)
 		return ctl_usage_error("diagnose", "unexpected '%s'", argv[optind]);
@@ -851,12 +951,23 @@ int ctl_cmd_diagnose(int argc, char **argv)
 
 	if (watch)
 		trace = ctl_watch(&d, watch);
+	/* A second signal, or one that took the output away: stop now. */
+	if (d.sig && (d.signals > 1 || d.sig == SIGPIPE || d.sig == SIGHUP)) {
+		free(d.dev);
+		return 128 + d.sig;
+	}
 	ctl_report(&d, !kmsg, watch, loaded);
 	free(d.dev);
 
-	if (!kmsg || !pool || (watch && !trace))
+	if (d.sig)
+		return 128 + d.sig;
+	/* --watch was asked for: it failing is a failure, whatever was read. */
+	if (watch && trace)
+		return trace == -EPERM || trace == -EACCES ? CTL_EXIT_PERM :
+			CTL_EXIT_OTHER;
+	if (!kmsg || !pool || watch)
 		return CTL_EXIT_OK;
 	perm = kmsg == -EPERM || kmsg == -EACCES || pool == -EPERM ||
-		pool == -EACCES || trace == -EPERM || trace == -EACCES;
+		pool == -EACCES;
 	return perm ? CTL_EXIT_PERM : CTL_EXIT_OTHER;
 }

@@ -50,7 +50,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "status, refreshed, with rates" },
 	{ "diagnose", ctl_cmd_diagnose, "[-w|--watch SECONDS]",
 	  "which devices run out of the swiotlb pool, and how to attach them" },
-	{ "persist", ctl_cmd_persist, "DEV...",
+	{ "persist", ctl_cmd_persist, "[-f|--force] DEV...",
 	  "select devices at every boot (modprobe.d options and softdeps)" },
 	{ "unpersist", ctl_cmd_unpersist, "[DEV...]",
 	  "undo persist for these devices, or for all" },
@@ -227,13 +227,16 @@ static void ctl_help(FILE *f)
 		"one snapshot after another.\n"
 		"diagnose: reads the kernel log and the swiotlb's debugfs files; --watch\n"
 		"also counts bounces per device for SECONDS (tracefs).\n"
-		"persist writes %s\n(and %s for a built-in driver).\n"
+		"persist writes %s\n(and %s for a built-in driver);\n"
+		"it refuses a device whose driver is built in and which holds a mounted\n"
+		"file system, swap or a device-mapper/md device, unless --force.\n"
 		"\nExit status:\n",
 		DSW_SELECT_PCI, DSW_SELECT_DRIVER, CTL_SYSFS_DEVICES,
 		DSW_SYSFS_PARAMS_DIR, CTL_PERSIST_CONF, CTL_PERSIST_LOAD);
 	for (i = 0; i < ARRAY_SIZE(ctl_exit_help); i++)
 		fprintf(f, "  %zu  %s\n", i, ctl_exit_help[i]);
-	fprintf(f, "\nSee dynswiotlbctl(8).\n");
+	fprintf(f, "  128+N  diagnose --watch stopped by signal N\n"
+		"\nSee dynswiotlbctl(8).\n");
 }
 
 static int ctl_version(void)

@@ -10,11 +10,17 @@
  *	softdep <module> pre: dynswiotlb	(one per driver module)
  *
  * The softdep makes modprobe load the module before the driver, so that the
- * device is attached before the driver probes it.  A driver built into the
- * kernel probes before any module is loaded, and a device whose driver is
- * not known cannot have a softdep: for those, CTL_PERSIST_LOAD has
+ * device is attached before the driver probes it.  kmod uses the first
+ * softdep line of a module only, so the module's softdep elsewhere (another
+ * file, depmod's modules.softdep) is merged into ours, which is checked
+ * afterwards not to be hidden by one read before it.  A driver built into
+ * the kernel probes before any module is loaded, and a device whose driver
+ * is not known cannot have a softdep: for those, CTL_PERSIST_LOAD has
  * modules-load.d(5) load the module at boot, which attaches the device then
- * (rebinding a bound driver) or when it appears.
+ * (rebinding a bound driver) or when it appears.  Rebinding a driver under
+ * a mounted file system is destructive: a device given whose driver is
+ * built in and which holds something in use (ctl_device_holds()) is
+ * refused unless --force.
  *
  * The module of a device is its driver's (the sysfs driver/module link), or
  * for an unbound device the one its modalias names (libkmod); for
@@ -23,13 +29,16 @@
  * the module called NAME.
  *
  * Files are only changed if their first line is the header above, and are
- * replaced whole (a temporary file, fsync, rename).  Lines the tool does not
- * write, and the other parameters of its options line, are kept.
+ * replaced whole (a temporary file, fsync, rename); a modules-load.d file
+ * without it is left as it is while it need not be written.  Lines the
+ * tool does not write, and the other parameters of its options line, are
+ * kept.
  */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +50,9 @@
 #include <libkmod.h>
 
 #include "ctl.h"
+
+/* Room for why the initramfs could not be listed. */
+#define CTL_WHY_MAX		(2 * CTL_PATH_MAX)
 
 /* Characters of a driver name after "driver:" (module/select.c). */
 #define CTL_DRIVER_CHARS \
@@ -210,7 +222,7 @@ static void ctl_kmod_quiet(void *data __maybe_unused,
  */
 struct kmod_ctx *ctl_kmod_new(void)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	struct kmod_ctx *ctx = kmod_new(CTL_MODULES_DIR, NULL);
 
 	if (ctx) {
 		kmod_set_log_fn(ctx, ctl_kmod_quiet, NULL);
@@ -275,7 +287,7 @@ static enum ctl_mod_kind ctl_driver_dir_module(const char *drvdir, char *mod)
 		*mod = '\0';
 		return CTL_MOD_BUILTIN;
 	}
-	if (ctl_path(path, "/sys/module/%s/initstate", mod) ||
+	if (ctl_path(path, "%s/%s/initstate", CTL_SYS_MODULES, mod) ||
 	    access(path, F_OK))
 		return CTL_MOD_BUILTIN;
 	return CTL_MOD_LOADABLE;
@@ -344,21 +356,55 @@ enum ctl_mod_kind ctl_device_driver(struct kmod_ctx *ctx, const char *dir,
 /* Where the modules of persisted devices are collected. */
 struct ctl_plan {
 	struct ctl_strv mods;	/* softdeps to write */
+	struct ctl_strv busy;	/* of those, modules of devices holding */
 	bool load;		/* modules-load.d is needed */
 	bool say;		/* explain devices that need modules-load.d */
+	bool force;		/* persist --force */
+	int refused;		/* devices refused (holding, driver built in) */
 };
 
-/* Account a device @dev whose driver is @d, from @dev's name @what. */
-static int ctl_plan_add(struct ctl_plan *p, const char *what,
+/*
+ * A device whose driver is built in and which holds something in use
+ * (@holding, @holds: ctl_device_holds()) can only be taken over at boot
+ * by rebinding its driver: refused, unless --force.
+ */
+static void ctl_plan_holding(struct ctl_plan *p, const char *what,
+			     const struct ctl_drv *d, const char *holding,
+			     int holds)
+{
+	if (!p->force) {
+		ctl_msg(0, "persist: refused: %s holds %s, and its driver %s is built in: at boot %s could take it over only by rebinding the driver under %s (%s loads it after the driver has bound); nothing written (--force writes it anyway)",
+			what, holding, d->driver, DSW_MODULE_NAME,
+			ctl_holds_under(holds), CTL_PERSIST_LOAD);
+		p->refused++;
+		return;
+	}
+	ctl_msg(0, "persist: --force: %s holds %s, and its driver %s is built in: at boot %s takes it over by rebinding the driver under %s",
+		what, holding, d->driver, DSW_MODULE_NAME, ctl_holds_under(holds));
+}
+
+/*
+ * Account a device @dev whose driver is @d, from @dev's name @what; @dir
+ * is its sysfs directory if it is present, or NULL.
+ */
+static int ctl_plan_add(struct ctl_plan *p, const char *what, const char *dir,
 			const struct ctl_drv *d)
 {
 	const char *drv = *d->driver ? d->driver : d->module;
+	char holding[CTL_FILE_MAX];
+	int holds = 0, err;
 
+	/* Only a bound driver is rebound; the devices of this run only. */
+	if (p->say && dir && *d->driver)
+		holds = ctl_device_holds(dir, holding, sizeof(holding));
 	switch (d->kind) {
 	case CTL_MOD_LOADABLE:
-		return ctl_strv_merge(&p->mods, d->module, ctl_dash_eq);
+		err = holds ? ctl_strv_merge(&p->busy, d->module, ctl_dash_eq) : 0;
+		return err ? err : ctl_strv_merge(&p->mods, d->module, ctl_dash_eq);
 	case CTL_MOD_BUILTIN:
-		if (p->say)
+		if (holds)
+			ctl_plan_holding(p, what, d, holding, holds);
+		else if (p->say)
 			ctl_msg(0, "%s: driver %s is built in, so no softdep: %s loads %s at boot",
 				what, *drv ? drv : "(unnamed)", CTL_PERSIST_LOAD,
 				DSW_MODULE_NAME);
@@ -399,7 +445,7 @@ static int ctl_plan_pci_id(struct kmod_ctx *ctx, struct ctl_plan *p,
 		found++;
 		ctl_device_driver(ctx, dir, &d);
 		snprintf(path, sizeof(path), "%s (%s)", sel, de->d_name);
-		err = ctl_plan_add(p, path, &d);
+		err = ctl_plan_add(p, path, dir, &d);
 	}
 	if (dd)
 		closedir(dd);
@@ -410,7 +456,40 @@ static int ctl_plan_pci_id(struct kmod_ctx *ctx, struct ctl_plan *p,
 		 strtoul(ven, NULL, 16), strtoul(dev, NULL, 16));
 	memset(&d, 0, sizeof(d));
 	d.kind = ctl_kmod_lookup(ctx, alias, d.module);
-	return ctl_plan_add(p, sel, &d);
+	return ctl_plan_add(p, sel, NULL, &d);
+}
+
+/*
+ * driver:NAME, whose driver is @d, registered with sysfs directory
+ * @drvdir: the devices bound to it are checked for what they hold.
+ */
+static int ctl_plan_bound(struct ctl_plan *p, const char *sel,
+			  const char *drvdir, const struct ctl_drv *d)
+{
+	char dev[CTL_PATH_MAX], path[CTL_PATH_MAX], what[CTL_PATH_MAX];
+	char holding[CTL_FILE_MAX];
+	struct dirent *de;
+	int holds, err = 0;
+	struct stat st;
+	DIR *dd;
+
+	dd = p->say ? opendir(drvdir) : NULL;
+	while (dd && (de = readdir(dd)) && !err) {
+		/* A device's link, not bind, unbind, module, new_id... */
+		if (de->d_type != DT_LNK || !strcmp(de->d_name, "module") ||
+		    ctl_path(dev, "%s/%s", drvdir, de->d_name) ||
+		    ctl_path(path, "%s/driver", dev) || lstat(path, &st))
+			continue;
+		holds = ctl_device_holds(dev, holding, sizeof(holding));
+		snprintf(what, sizeof(what), "%s (%s)", sel, de->d_name);
+		if (holds && d->kind == CTL_MOD_BUILTIN)
+			ctl_plan_holding(p, what, d, holding, holds);
+		else if (holds && d->kind == CTL_MOD_LOADABLE)
+			err = ctl_strv_merge(&p->busy, d->module, ctl_dash_eq);
+	}
+	if (dd)
+		closedir(dd);
+	return err ? err : ctl_plan_add(p, sel, NULL, d);
 }
 
 /* driver:NAME: the module of the registered driver, or the module NAME. */
@@ -438,7 +517,7 @@ static int ctl_plan_driver(struct kmod_ctx *ctx, struct ctl_plan *p,
 				continue;
 			snprintf(d.driver, sizeof(d.driver), "%s", name);
 			d.kind = ctl_driver_dir_module(dir, d.module);
-			return ctl_plan_add(p, sel, &d);
+			return ctl_plan_bound(p, sel, dir, &d);
 		}
 	}
 	snprintf(name, sizeof(name), "%s", drv);
@@ -446,7 +525,7 @@ static int ctl_plan_driver(struct kmod_ctx *ctx, struct ctl_plan *p,
 		if (*c == '-')
 			*c = '_';
 	d.kind = ctl_kmod_lookup(ctx, name, d.module);
-	return ctl_plan_add(p, sel, &d);
+	return ctl_plan_add(p, sel, NULL, &d);
 }
 
 /* Account the driver module(s) of the device or selector @dev. */
@@ -455,15 +534,17 @@ static int ctl_plan_dev(struct kmod_ctx *ctx, struct ctl_plan *p,
 {
 	char dir[CTL_PATH_MAX];
 	struct ctl_drv d;
+	bool present;
 
 	if (!strncmp(dev, DSW_SELECT_PCI, strlen(DSW_SELECT_PCI)))
 		return ctl_plan_pci_id(ctx, p, dev);
 	if (!strncmp(dev, DSW_SELECT_DRIVER, strlen(DSW_SELECT_DRIVER)))
 		return ctl_plan_driver(ctx, p, dev);
 	memset(&d, 0, sizeof(d));
-	if (ctl_find_device(dev, dir))
+	present = ctl_find_device(dev, dir);
+	if (present)
 		ctl_device_driver(ctx, dir, &d);
-	return ctl_plan_add(p, dev, &d);
+	return ctl_plan_add(p, dev, present ? dir : NULL, &d);
 }
 
 /* One of the two files, as read and as it is to be written. */
@@ -474,7 +555,9 @@ struct ctl_conf {
 	char *text;		/* the contents read, NULL if none */
 	struct ctl_strv devs;	/* devices= of "options dynswiotlb" */
 	struct ctl_strv opts;	/* the other words of those lines */
-	struct ctl_strv softdeps; /* "softdep M pre: dynswiotlb" lines: M */
+	struct ctl_strv softdeps; /* "softdep M pre: dynswiotlb ..." lines: M */
+	struct ctl_strv sdread;	/* those lines, as read */
+	struct ctl_strv sdlines; /* the softdep lines to write (ctl_sd_plan()) */
 	bool load;		/* the "dynswiotlb" line of modules-load.d */
 	struct ctl_strv other;	/* any other line, kept as it is */
 };
@@ -485,6 +568,8 @@ static void ctl_conf_free(struct ctl_conf *c)
 	ctl_strv_free(&c->devs);
 	ctl_strv_free(&c->opts);
 	ctl_strv_free(&c->softdeps);
+	ctl_strv_free(&c->sdread);
+	ctl_strv_free(&c->sdlines);
 	ctl_strv_free(&c->other);
 }
 
@@ -574,9 +659,11 @@ static int ctl_conf_line(struct ctl_conf *c, const char *line)
 				err = ctl_strv_merge(&c->devs, item, ctl_same_dev);
 		}
 		return err;
-	} else if (n == 4 && !strcmp(w[0], "softdep") &&
+	} else if (n >= 4 && !strcmp(w[0], "softdep") &&
 		   !strcmp(w[2], "pre:") && !strcmp(w[3], DSW_MODULE_NAME)) {
-		return ctl_strv_merge(&c->softdeps, w[1], ctl_dash_eq);
+		/* Ours, with the module's other softdeps merged in. */
+		err = ctl_strv_merge(&c->softdeps, w[1], ctl_dash_eq);
+		return err ? err : ctl_strv_add(&c->sdread, line, strlen(line));
 	}
 	return ctl_strv_add(&c->other, line, strlen(line));
 }
@@ -624,18 +711,31 @@ static int ctl_conf_parse(struct ctl_conf *c)
 	return err;
 }
 
+/* Refuse a file without the header: returns CTL_EXIT_REFUSED. */
+static int ctl_conf_foreign(const char *cmd, const struct ctl_conf *c)
+{
+	return ctl_msg(CTL_EXIT_REFUSED,
+		       "%s: %s was not written by dynswiotlbctl persist (its first line is not \"%s\"): not touching it; %s by hand or move it aside, then run %s again",
+		       cmd, c->path, CTL_PERSIST_HEADER,
+		       strcmp(cmd, "persist") ? "edit it" : "merge its lines",
+		       cmd);
+}
+
 /*
- * Read @c->path, if it exists, refusing one without the header.  Returns
- * 0 or an exit code.
+ * Read @c->path, if it exists, refusing one without the header unless
+ * @foreign is given: then *@foreign says whether it has none.  Returns 0
+ * or an exit code.
  */
-static int ctl_conf_read(const char *cmd, struct ctl_conf *c)
+static int ctl_conf_read(const char *cmd, struct ctl_conf *c, bool *foreign)
 {
 	int err = ctl_conf_parse(c);
 
+	if (err == -EBADMSG && foreign) {
+		*foreign = true;
+		return 0;
+	}
 	if (err == -EBADMSG)
-		return ctl_msg(CTL_EXIT_REFUSED,
-			       "%s was not written by dynswiotlbctl persist (its first line is not \"%s\"): not touching it",
-			       c->path, CTL_PERSIST_HEADER);
+		return ctl_conf_foreign(cmd, c);
 	return err ? ctl_file_failed(cmd, "read", c->path, -err) : 0;
 }
 
@@ -683,10 +783,8 @@ static char *ctl_conf_render(struct ctl_conf *c)
 		fputc('\n', f);
 	}
 	if (c->modprobe && c->devs.n) {
-		qsort(c->softdeps.v, c->softdeps.n, sizeof(char *), ctl_cmp_str);
-		for (i = 0; i < c->softdeps.n; i++)
-			fprintf(f, "softdep %s pre: %s\n", c->softdeps.v[i],
-				DSW_MODULE_NAME);
+		for (i = 0; i < c->sdlines.n; i++)
+			fprintf(f, "%s\n", c->sdlines.v[i]);
 	}
 	if (!c->modprobe && c->load)
 		fprintf(f, "%s\n", DSW_MODULE_NAME);
@@ -826,9 +924,10 @@ static int ctl_which(const char *prog, char *exe)
 
 /*
  * The file list of this kernel's initramfs, by lsinitramfs (to free), or
- * NULL if there is no lsinitramfs, no initramfs, or it cannot be listed.
+ * NULL if there is no lsinitramfs (initramfs-tools), no initramfs where
+ * it puts it, or it cannot be listed: @why (CTL_WHY_MAX) says which.
  */
-static char *ctl_initramfs_list(void)
+static char *ctl_initramfs_list(char *why)
 {
 	char img[CTL_PATH_MAX], exe[CTL_PATH_MAX], *buf = NULL, *nb;
 	size_t len = 0, size = 0;
@@ -837,9 +936,20 @@ static char *ctl_initramfs_list(void)
 	ssize_t n;
 	pid_t pid;
 
-	if (uname(&u) || ctl_path(img, "%s%s", CTL_INITRD_PREFIX, u.release) ||
-	    access(img, R_OK) || ctl_which("lsinitramfs", exe) ||
-	    pipe2(fds, O_CLOEXEC))
+	if (uname(&u) || ctl_path(img, "%s%s", CTL_INITRD_PREFIX, u.release)) {
+		snprintf(why, CTL_WHY_MAX, "uname: %s", strerror(errno));
+		return NULL;
+	}
+	if (access(img, R_OK)) {
+		snprintf(why, CTL_WHY_MAX, "%s: %s", img, strerror(errno));
+		return NULL;
+	}
+	if (ctl_which("lsinitramfs", exe)) {
+		snprintf(why, CTL_WHY_MAX, "no lsinitramfs (initramfs-tools) in PATH");
+		return NULL;
+	}
+	snprintf(why, CTL_WHY_MAX, "lsinitramfs %s failed", img);
+	if (pipe2(fds, O_CLOEXEC))
 		return NULL;
 	fflush(stdout);
 	pid = fork();
@@ -921,21 +1031,39 @@ static bool ctl_list_has_path(const char *list, const char *path)
 	return false;
 }
 
-/* After persist: the drivers that the initramfs loads need a new one. */
-static void ctl_initramfs_persist(const struct ctl_strv *mods)
+/*
+ * After persist: a driver module that the initramfs loads binds its
+ * devices there, before the root file system's modprobe.d is read, unless
+ * the initramfs is made again with the softdep (@mods: the softdeps;
+ * @busy: those of devices persisted now that hold something in use).
+ */
+static void ctl_initramfs_persist(const struct ctl_strv *mods,
+				  const struct ctl_strv *busy)
 {
+	char why[CTL_WHY_MAX], names[CTL_FILE_MAX] = "";
+	size_t len = 0;
 	char *list;
 	int i;
 
 	if (!mods->n)
 		return;
-	list = ctl_initramfs_list();
-	if (!list)
+	list = ctl_initramfs_list(why);
+	if (!list) {
+		for (i = 0; i < mods->n && len < sizeof(names); i++)
+			len += snprintf(names + len, sizeof(names) - len, "%s%s",
+					i ? ", " : "", mods->v[i]);
+		ctl_msg(0, "persist: cannot check whether the initramfs loads %s (%s): if it does, making it again is required, before the reboot: update-initramfs -u (initramfs-tools) or dracut -f (dracut)",
+			names, why);
 		return;
+	}
 	for (i = 0; i < mods->n; i++) {
-		if (ctl_list_has_module(list, mods->v[i]))
-			ctl_msg(0, "%s is in the initramfs: run update-initramfs -u so that the initramfs loads %s before %s",
-				mods->v[i], DSW_MODULE_NAME, mods->v[i]);
+		if (!ctl_list_has_module(list, mods->v[i]))
+			continue;
+		ctl_msg(0, "persist: %s is in the initramfs: update-initramfs -u is REQUIRED (before the reboot) for the selection to apply before %s binds; without it %s binds its devices first, and they are attached only when %s loads later, by rebinding %s%s",
+			mods->v[i], mods->v[i], mods->v[i], DSW_MODULE_NAME,
+			mods->v[i],
+			ctl_strv_find(busy, mods->v[i], ctl_dash_eq) >= 0 ?
+			" under what they hold in use" : "");
 	}
 	free(list);
 }
@@ -943,18 +1071,465 @@ static void ctl_initramfs_persist(const struct ctl_strv *mods)
 /* After unpersist: the initramfs may hold a copy of the old file. */
 static void ctl_initramfs_unpersist(void)
 {
-	char *list = ctl_initramfs_list();
+	char why[CTL_WHY_MAX], *list = ctl_initramfs_list(why);
 
-	if (list && ctl_list_has_path(list, CTL_PERSIST_CONF))
-		ctl_msg(0, "the initramfs has a copy of %s: run update-initramfs -u",
+	if (!list)
+		ctl_msg(0, "unpersist: cannot check whether the initramfs has a copy of %s (%s): if it has, make it again: update-initramfs -u (initramfs-tools) or dracut -f (dracut)",
+			CTL_PERSIST_CONF, why);
+	else if (ctl_list_has_path(list, CTL_PERSIST_CONF))
+		ctl_msg(0, "unpersist: the initramfs has a copy of %s: run update-initramfs -u",
 			CTL_PERSIST_CONF);
 	free(list);
 }
 
-/* Both files, read (and checked: their headers). */
+/*
+ * The modprobe configuration as kmod reads it (libkmod-config.c): the
+ * *.conf files of CTL_MODPROBE_DIRS (a file of an earlier directory hides
+ * one of the same name in a later one), in the order of their names, with
+ * depmod's modules.softdep (the softdeps that modules declare themselves)
+ * among them by its name.  Of the softdep lines that match a module, kmod
+ * uses the first only (kmod_module_get_softdeps(): "find only the first");
+ * of its options lines, all, in that order, and then the kernel command
+ * line's: of a parameter given twice, the module takes the last.
+ */
+
+static const char *ctl_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static int ctl_cmp_base(const void *a, const void *b)
+{
+	return strcmp(ctl_base(*(char *const *)a), ctl_base(*(char *const *)b));
+}
+
+/* A module name or pattern as kmod compares them: '_' for '-' but in []. */
+static void ctl_underscores(char *dst, const char *src, size_t size)
+{
+	bool bracket = false;
+	size_t i;
+
+	for (i = 0; i + 1 < size && src[i]; i++) {
+		if (src[i] == '[')
+			bracket = true;
+		else if (src[i] == ']')
+			bracket = false;
+		dst[i] = src[i] == '-' && !bracket ? '_' : src[i];
+	}
+	dst[i] = '\0';
+}
+
+/* depmod's modules.softdep, of the modules libkmod uses, into @path. */
+static int ctl_softdep_index(char *path)
+{
+	const char *dir = CTL_MODULES_DIR;
+	struct utsname u;
+
+	if (dir)
+		return ctl_path(path, "%s/modules.softdep", dir);
+	if (uname(&u))
+		return -errno;
+	return ctl_path(path, "/lib/modules/%s/modules.softdep", u.release);
+}
+
+/*
+ * The files kmod reads, in its order, into @files: without CTL_PERSIST_CONF
+ * unless @ours, with modules.softdep if @index.  0 or -ENOMEM.
+ */
+static int ctl_modprobe_files(struct ctl_strv *files, bool ours, bool index)
+{
+	static const char *const dirs[] = { CTL_MODPROBE_DIRS };
+	char path[CTL_PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int j, err = 0;
+	size_t i, len;
+	DIR *d;
+
+	for (i = 0; i < ARRAY_SIZE(dirs) && !err; i++) {
+		d = opendir(dirs[i]);
+		while (d && (de = readdir(d)) && !err) {
+			len = strlen(de->d_name);
+			if (de->d_name[0] == '.' || len < 6 ||
+			    strcmp(de->d_name + len - 5, ".conf") ||
+			    ctl_path(path, "%s/%s", dirs[i], de->d_name) ||
+			    stat(path, &st) || S_ISDIR(st.st_mode))
+				continue;
+			for (j = 0; j < files->n; j++)
+				if (!strcmp(ctl_base(files->v[j]), de->d_name))
+					break;
+			if (j == files->n)
+				err = ctl_strv_add(files, path, strlen(path));
+		}
+		if (d)
+			closedir(d);
+	}
+	/* Ours still hides a dynswiotlb.conf of a later directory. */
+	j = ctl_strv_find(files, CTL_PERSIST_CONF, ctl_str_eq);
+	if (!ours && j >= 0)
+		ctl_strv_del(files, j);
+	if (!err && index && !ctl_softdep_index(path) && !access(path, R_OK))
+		err = ctl_strv_add(files, path, strlen(path));
+	qsort(files->v, files->n, sizeof(*files->v), ctl_cmp_base);
+	return err;
+}
+
+/*
+ * A libkmod context that reads the files of ctl_modprobe_files(@ours)
+ * (and, by itself, modules.softdep), or NULL.
+ */
+static struct kmod_ctx *ctl_kmod_conf(bool ours)
+{
+	struct ctl_strv files = { 0 };
+	struct kmod_ctx *ctx = NULL;
+	const char **paths;
+	int i;
+
+	if (ctl_modprobe_files(&files, ours, false))
+		goto out;
+	paths = calloc(files.n + 1, sizeof(*paths));
+	if (!paths)
+		goto out;
+	for (i = 0; i < files.n; i++)
+		paths[i] = files.v[i];
+	/* Named files are read as they are (conf_files_list()). */
+	ctx = kmod_new(CTL_MODULES_DIR, paths);
+	free(paths);
+	if (ctx)
+		kmod_set_log_fn(ctx, ctl_kmod_quiet, NULL);
+out:
+	ctl_strv_free(&files);
+	return ctx;
+}
+
+/*
+ * The softdep of module @mod that kmod uses (the first that matches) in
+ * @ctx, as "pre: A B post: C" (to free), or NULL if there is none.
+ */
+static char *ctl_kmod_softdep(struct kmod_ctx *ctx, const char *mod)
+{
+	char name[CTL_MOD_NAME_MAX];
+	struct kmod_config_iter *it;
+	const char *val;
+	char *ret = NULL;
+
+	ctl_underscores(name, mod, sizeof(name));
+	it = kmod_config_get_softdeps(ctx);
+	while (it && kmod_config_iter_next(it)) {
+		if (fnmatch(kmod_config_iter_get_key(it), name, 0))
+			continue;
+		val = kmod_config_iter_get_value(it);
+		ret = strdup(val ? val : "");
+		break;
+	}
+	if (it)
+		kmod_config_iter_free_iter(it);
+	return ret;
+}
+
+/*
+ * Split a softdep's "pre: A B post: C" into @pre and @post, leaving out
+ * @skip if not NULL.  libkmod 30 writes "pre: A Bpost: C" (its
+ * softdep_to_char()); a module name has no ':'.  0 or -ENOMEM.
+ */
+static int ctl_sd_split(const char *val, const char *skip,
+			struct ctl_strv *pre, struct ctl_strv *post)
+{
+	struct ctl_strv *to = NULL;
+	char *copy, *w, *save;
+	size_t len;
+	int err = 0;
+
+	copy = strdup(val);
+	if (!copy)
+		return -ENOMEM;
+	for (w = strtok_r(copy, " \t", &save); w && !err;
+	     w = strtok_r(NULL, " \t", &save)) {
+		len = strlen(w);
+		if (!strcmp(w, "pre:")) {
+			to = pre;
+			continue;
+		}
+		if (len >= 5 && !strcmp(w + len - 5, "post:")) {
+			w[len - 5] = '\0';
+			if (*w && to && (!skip || !ctl_dash_eq(w, skip)))
+				err = ctl_strv_merge(to, w, ctl_dash_eq);
+			to = post;
+			continue;
+		}
+		if (to && (!skip || !ctl_dash_eq(w, skip)))
+			err = ctl_strv_merge(to, w, ctl_dash_eq);
+	}
+	free(copy);
+	return err;
+}
+
+/*
+ * Call @fn with the words of each line of the modprobe.d file @path (lines
+ * ending in '\' continued, comments left out) until it returns true.
+ * Returns what @fn returned last.
+ */
+static bool ctl_each_line(const char *path,
+			  bool (*fn)(char **w, int n, void *data), void *data)
+{
+	char *text, *line, *next, *p, *w[64], *save;
+	bool done = false;
+	int n;
+
+	if (ctl_slurp(path, &text))
+		return false;
+	/* Join continued lines: "\\\n" becomes "  ". */
+	for (p = text; (p = strstr(p, "\\\n")); p += 2)
+		memset(p, ' ', 2);
+	for (line = text; line && !done; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		n = 0;
+		for (p = strtok_r(line, " \t\r", &save); p && n < 64;
+		     p = strtok_r(NULL, " \t\r", &save))
+			w[n++] = p;
+		if (n && w[0][0] != '#')
+			done = fn(w, n, data);
+	}
+	free(text);
+	return done;
+}
+
+/* Is a line "softdep PATTERN ..." whose pattern matches the module @data? */
+static bool ctl_softdep_of(char **w, int n, void *data)
+{
+	char pat[CTL_MOD_NAME_MAX];
+
+	if (n < 2 || strcmp(w[0], "softdep"))
+		return false;
+	ctl_underscores(pat, w[1], sizeof(pat));
+	return !fnmatch(pat, data, 0);
+}
+
+/*
+ * The file that has the softdep of @mod that kmod uses, from the files of
+ * ctl_modprobe_files(@ours, true), into @where; "" if none.
+ */
+static void ctl_sd_where(const char *mod, bool ours, char *where)
+{
+	struct ctl_strv files = { 0 };
+	char name[CTL_MOD_NAME_MAX];
+	int i;
+
+	*where = '\0';
+	ctl_underscores(name, mod, sizeof(name));
+	if (!ctl_modprobe_files(&files, ours, true)) {
+		for (i = 0; i < files.n; i++) {
+			if (ctl_each_line(files.v[i], ctl_softdep_of, name)) {
+				ctl_path(where, "%s", files.v[i]);
+				break;
+			}
+		}
+	}
+	ctl_strv_free(&files);
+}
+
+/* The line of @c->sdread for the module @mod, or NULL. */
+static const char *ctl_sd_read(const struct ctl_conf *c, const char *mod)
+{
+	char name[CTL_MOD_NAME_MAX];
+	int i;
+
+	for (i = 0; i < c->sdread.n; i++) {
+		if (sscanf(c->sdread.v[i], "softdep %63s", name) == 1 &&
+		    ctl_dash_eq(name, mod))
+			return c->sdread.v[i];
+	}
+	return NULL;
+}
+
+/* "softdep @mod pre: dynswiotlb @pre... [post: @post...]" (to free). */
+static char *ctl_sd_line(const char *mod, const struct ctl_strv *pre,
+			 const struct ctl_strv *post)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
+	int i;
+
+	f = open_memstream(&text, &size);
+	if (!f)
+		return NULL;
+	fprintf(f, "softdep %s pre: %s", mod, DSW_MODULE_NAME);
+	for (i = 0; i < pre->n; i++)
+		fprintf(f, " %s", pre->v[i]);
+	if (post->n)
+		fputs(" post:", f);
+	for (i = 0; i < post->n; i++)
+		fprintf(f, " %s", post->v[i]);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * The softdep lines of @c->softdeps, into @c->sdlines: each module's
+ * "softdep M pre: dynswiotlb", with the softdep of M that kmod would use
+ * without our file merged in, since ours, read first, hides it (and one
+ * read before ours hides ours: ctl_sd_check()).  0 or -ENOMEM.
+ */
+static int ctl_sd_plan(const char *cmd, struct ctl_conf *c)
+{
+	struct ctl_strv pre = { 0 }, post = { 0 };
+	char where[CTL_PATH_MAX], *val, *line;
+	const char *old, *mod;
+	struct kmod_ctx *ctx;
+	int i, err = 0;
+
+	ctl_strv_free(&c->sdlines);
+	qsort(c->softdeps.v, c->softdeps.n, sizeof(char *), ctl_cmp_str);
+	ctx = c->softdeps.n ? ctl_kmod_conf(false) : NULL;
+	for (i = 0; i < c->softdeps.n && !err; i++) {
+		mod = c->softdeps.v[i];
+		old = ctl_sd_read(c, mod);
+		val = ctx ? ctl_kmod_softdep(ctx, mod) : NULL;
+		if (val)
+			err = ctl_sd_split(val, DSW_MODULE_NAME, &pre, &post);
+		/* Without libkmod, the line as it was. */
+		line = !ctx && old ? strdup(old) : ctl_sd_line(mod, &pre, &post);
+		if (!err && !line)
+			err = -ENOMEM;
+		/* One read before ours hides ours: ctl_sd_check() says so. */
+		if (!err && (pre.n || post.n) && (!old || strcmp(old, line))) {
+			ctl_sd_where(mod, false, where);
+			if (!*where || strcmp(ctl_base(where),
+					      ctl_base(CTL_PERSIST_CONF)) > 0)
+				ctl_msg(0, "%s: %s has a softdep of its own%s%s, which ours would hide (kmod uses the first softdep line of a module only): merged into ours, \"%s\"",
+					cmd, mod, *where ? " in " : "", where,
+					line);
+		}
+		if (!err)
+			err = ctl_strv_add(&c->sdlines, line, strlen(line));
+		free(line);
+		free(val);
+		ctl_strv_free(&pre);
+		ctl_strv_free(&post);
+	}
+	if (ctx)
+		kmod_unref(ctx);
+	return err;
+}
+
+/*
+ * After writing @c: does kmod, reading every file, load dynswiotlb before
+ * each module of @c->softdeps?  Not if another file's softdep line for the
+ * module is read before ours: say so.
+ */
+static void ctl_sd_check(const char *cmd, const struct ctl_conf *c)
+{
+	struct ctl_strv pre = { 0 }, post = { 0 };
+	char where[CTL_PATH_MAX], *val;
+	struct kmod_ctx *ctx;
+	int i;
+
+	if (!c->devs.n || !c->softdeps.n)
+		return;
+	ctx = ctl_kmod_conf(true);
+	if (!ctx)
+		return;
+	for (i = 0; i < c->softdeps.n; i++) {
+		val = ctl_kmod_softdep(ctx, c->softdeps.v[i]);
+		if (val && !ctl_sd_split(val, NULL, &pre, &post) &&
+		    ctl_strv_find(&pre, DSW_MODULE_NAME, ctl_dash_eq) >= 0)
+			goto next;
+		ctl_sd_where(c->softdeps.v[i], true, where);
+		if (val && *where && strcmp(where, CTL_PERSIST_CONF))
+			ctl_msg(0, "%s: warning: the softdep of %s that kmod uses is in %s, read before ours, which it hides (kmod uses the first softdep line of a module only): modprobe %s does not load %s first; put %s first in that line's pre: list",
+				cmd, c->softdeps.v[i], where, c->softdeps.v[i],
+				DSW_MODULE_NAME, DSW_MODULE_NAME);
+		else
+			ctl_msg(0, "%s: warning: kmod does not see %s in the softdep of %s (%s): modprobe %s does not load it first",
+				cmd, DSW_MODULE_NAME, c->softdeps.v[i],
+				val ? val : "none", c->softdeps.v[i]);
+next:
+		free(val);
+		ctl_strv_free(&pre);
+		ctl_strv_free(&post);
+	}
+	kmod_unref(ctx);
+}
+
+/* What an "options dynswiotlb" line of another file sets. */
+struct ctl_opts_seen {
+	bool options, devices;
+};
+
+static bool ctl_options_of(char **w, int n, void *data)
+{
+	struct ctl_opts_seen *o = data;
+	char name[CTL_MOD_NAME_MAX];
+	int i;
+
+	if (n < 2 || strcmp(w[0], "options"))
+		return false;
+	ctl_underscores(name, w[1], sizeof(name));
+	if (strcmp(name, DSW_MODULE_NAME))
+		return false;
+	o->options = true;
+	for (i = 2; i < n; i++)
+		if (!strncmp(w[i], DSW_PARAM_DEVICES "=",
+			     strlen(DSW_PARAM_DEVICES) + 1))
+			o->devices = true;
+	return false;
+}
+
+/*
+ * After persist: other files (and the kernel command line) with options
+ * of dynswiotlb, applied with ours; the last devices= is the one taken.
+ */
+static void ctl_options_elsewhere(void)
+{
+	const char *ours = ctl_base(CTL_PERSIST_CONF);
+	char cmdline[CTL_FILE_MAX], *w, *save;
+	struct ctl_strv files = { 0 };
+	struct ctl_opts_seen o;
+	bool after;
+	int i;
+
+	if (!ctl_modprobe_files(&files, false, false)) {
+		for (i = 0; i < files.n; i++) {
+			memset(&o, 0, sizeof(o));
+			ctl_each_line(files.v[i], ctl_options_of, &o);
+			if (!o.options)
+				continue;
+			after = strcmp(ctl_base(files.v[i]), ours) > 0;
+			ctl_msg(0, "persist: warning: %s has \"options %s\" too, applied %s ours: %s",
+				files.v[i], DSW_MODULE_NAME,
+				after ? "after" : "before",
+				!o.devices ? "its parameters are added to ours (of one set in both, the last is taken)" :
+				after ? "its " DSW_PARAM_DEVICES "= replaces ours (the last is taken): remove it, or merge it into ours" :
+				"ours replaces its " DSW_PARAM_DEVICES "= (the last is taken)");
+		}
+	}
+	ctl_strv_free(&files);
+	if (ctl_read("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return;
+	for (w = strtok_r(cmdline, " \t\n", &save); w;
+	     w = strtok_r(NULL, " \t\n", &save)) {
+		if (!strncmp(w, DSW_MODULE_NAME ".", strlen(DSW_MODULE_NAME) + 1))
+			ctl_msg(0, "persist: warning: the kernel command line has %s, which modprobe applies after (so over) the options of modprobe.d",
+				w);
+	}
+}
+
+/*
+ * Both files, read (and checked: their headers).  A modules-load.d file
+ * without the header is only refused if it is to be written.
+ */
 struct ctl_files {
 	struct ctl_conf conf;
 	struct ctl_conf load;
+	bool load_foreign;	/* CTL_PERSIST_LOAD has no header: left */
 };
 
 static int ctl_files_read(const char *cmd, struct ctl_files *f)
@@ -965,9 +1540,9 @@ static int ctl_files_read(const char *cmd, struct ctl_files *f)
 	f->conf.path = CTL_PERSIST_CONF;
 	f->conf.modprobe = true;
 	f->load.path = CTL_PERSIST_LOAD;
-	ret = ctl_conf_read(cmd, &f->conf);
+	ret = ctl_conf_read(cmd, &f->conf, NULL);
 	if (!ret)
-		ret = ctl_conf_read(cmd, &f->load);
+		ret = ctl_conf_read(cmd, &f->load, &f->load_foreign);
 	return ret;
 }
 
@@ -977,14 +1552,28 @@ static void ctl_files_free(struct ctl_files *f)
 	ctl_conf_free(&f->load);
 }
 
-/* Write both files as planned; 0 or an exit code. */
+/*
+ * Write both files as planned (the softdep lines merged: ctl_sd_plan());
+ * 0 or an exit code.
+ */
 static int ctl_files_apply(const char *cmd, struct ctl_files *f)
 {
-	int ret = ctl_conf_apply(cmd, &f->conf);
+	int ret, err;
 
-	if (!ret)
-		ret = ctl_conf_apply(cmd, &f->load);
-	return ret;
+	if (f->load_foreign && f->load.load)
+		return ctl_conf_foreign(cmd, &f->load);
+	err = ctl_sd_plan(cmd, &f->conf);
+	if (err)
+		return ctl_fail(-err, "%s", cmd);
+	ret = ctl_conf_apply(cmd, &f->conf);
+	if (ret)
+		return ret;
+	ctl_sd_check(cmd, &f->conf);
+	if (!f->load_foreign)
+		return ctl_conf_apply(cmd, &f->load);
+	ctl_msg(0, "%s: %s was not written by dynswiotlbctl persist: left as it is",
+		cmd, CTL_PERSIST_LOAD);
+	return 0;
 }
 
 /**
@@ -1005,14 +1594,22 @@ bool ctl_persisted(const char *dev)
 	return found;
 }
 
-/* The canonical DEVs of the command line, into @devs. */
+/*
+ * The canonical DEVs of the command line, into @devs; --force (-f) sets
+ * *@force if @force is not NULL.
+ */
 static int ctl_parse_devs(const char *cmd, int argc, char **argv,
-			  struct ctl_strv *devs)
+			  struct ctl_strv *devs, bool *force)
 {
 	char name[DSW_DEV_NAME_MAX + 1];
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
+		if (force && (!strcmp(argv[i], "--force") ||
+			      !strcmp(argv[i], "-f"))) {
+			*force = true;
+			continue;
+		}
 		if (argv[i][0] == '-')
 			return ctl_usage_error(cmd, "unknown option '%s'", argv[i]);
 		ret = ctl_parse_dev(cmd, argv[i], name);
@@ -1025,13 +1622,15 @@ static int ctl_parse_devs(const char *cmd, int argc, char **argv,
 }
 
 /**
- * ctl_cmd_persist() - dynswiotlbctl persist DEV...
+ * ctl_cmd_persist() - dynswiotlbctl persist [--force] DEV...
  * @argc: number of words, the command included
  * @argv: the words
  *
  * Adds the devices to CTL_PERSIST_CONF, with a softdep for each driver
  * module of the devices in it, and writes CTL_PERSIST_LOAD if a driver is
- * built in or not known.
+ * built in or not known.  A device given whose driver is built in and
+ * which holds something in use (ctl_device_holds()) is refused without
+ * --force: at boot the module could only take it over by rebinding.
  *
  * Return: an exit code.
  */
@@ -1043,9 +1642,9 @@ int ctl_cmd_persist(int argc, char **argv)
 	struct ctl_files f;
 	int i, ret, err = 0;
 
-	if (argc < 2)
-		return ctl_usage_error("persist", "no device given");
-	ret = ctl_parse_devs("persist", argc, argv, &devs);
+	ret = ctl_parse_devs("persist", argc, argv, &devs, &plan.force);
+	if (!ret && !devs.n)
+		ret = ctl_usage_error("persist", "no device given");
 	if (!ret)
 		ret = ctl_files_read("persist", &f);
 	else
@@ -1073,17 +1672,24 @@ int ctl_cmd_persist(int argc, char **argv)
 		ret = ctl_fail(-err, "persist");
 		goto out;
 	}
+	if (plan.refused) {
+		ret = CTL_EXIT_REFUSED;
+		goto out;
+	}
 	ctl_strv_free(&f.conf.softdeps);
 	f.conf.softdeps = plan.mods;
 	plan.mods = (struct ctl_strv){ 0 };
 	f.load.load = f.load.load || plan.load;
 	ret = ctl_files_apply("persist", &f);
-	if (!ret)
-		ctl_initramfs_persist(&f.conf.softdeps);
+	if (!ret) {
+		ctl_options_elsewhere();
+		ctl_initramfs_persist(&f.conf.softdeps, &plan.busy);
+	}
 out:
 	if (ctx)
 		kmod_unref(ctx);
 	ctl_strv_free(&plan.mods);
+	ctl_strv_free(&plan.busy);
 	ctl_strv_free(&devs);
 	ctl_files_free(&f);
 	return ret;
@@ -1095,13 +1701,16 @@ static int ctl_unpersist_all(struct ctl_files *f)
 	struct ctl_conf *c[] = { &f->conf, &f->load };
 	size_t i;
 
-	if (!f->conf.exists && !f->load.exists) {
-		ctl_msg(0, "unpersist: nothing to remove (no %s, no %s)",
+	if (!f->conf.exists && (!f->load.exists || f->load_foreign)) {
+		ctl_msg(0, "unpersist: nothing to remove (no %s, no %s of persist)",
 			CTL_PERSIST_CONF, CTL_PERSIST_LOAD);
 		return CTL_EXIT_OK;
 	}
+	if (f->load_foreign)
+		ctl_msg(0, "unpersist: %s was not written by dynswiotlbctl persist: left as it is",
+			CTL_PERSIST_LOAD);
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		if (!c[i]->exists)
+		if (!c[i]->exists || (c[i] == &f->load && f->load_foreign))
 			continue;
 		if (unlink(c[i]->path))
 			return ctl_file_failed("unpersist", "remove", c[i]->path,
@@ -1132,7 +1741,7 @@ int ctl_cmd_unpersist(int argc, char **argv)
 	struct ctl_files f;
 	int i, j, ret, err = 0, removed = 0;
 
-	ret = ctl_parse_devs("unpersist", argc, argv, &devs);
+	ret = ctl_parse_devs("unpersist", argc, argv, &devs, NULL);
 	if (!ret)
 		ret = ctl_files_read("unpersist", &f);
 	else
@@ -1179,7 +1788,8 @@ int ctl_cmd_unpersist(int argc, char **argv)
 	ctl_strv_free(&f.conf.softdeps);
 	f.conf.softdeps = left.mods;
 	left.mods = (struct ctl_strv){ 0 };
-	f.load.load = f.conf.devs.n && left.load;
+	/* One that persist did not write is left as it is. */
+	f.load.load = f.conf.devs.n && left.load && !f.load_foreign;
 	ret = ctl_files_apply("unpersist", &f);
 	if (!ret)
 		ctl_initramfs_unpersist();
@@ -1187,7 +1797,9 @@ out:
 	if (ctx)
 		kmod_unref(ctx);
 	ctl_strv_free(&gone.mods);
+	ctl_strv_free(&gone.busy);
 	ctl_strv_free(&left.mods);
+	ctl_strv_free(&left.busy);
 	ctl_strv_free(&devs);
 	ctl_files_free(&f);
 	return ret;
