@@ -594,6 +594,25 @@ static int dsw_detach_present(struct dsw_dev *dd, struct device *dev)
 	return ret;
 }
 
+/*
+ * Can @name get an entry?  Registry lock held.  Return: 0, -EEXIST or
+ * -ENOSPC (logged).
+ */
+static int dsw_check_room(const char *name)
+{
+	lockdep_assert_held(&dsw_devs_lock);
+	if (dsw_find_name(name)) {
+		pr_err("attach: %s: already selected\n", name);
+		return -EEXIST;
+	}
+	if (dsw_nr_entries() >= DSW_MAX_DEVICES) {
+		pr_err("attach: %s: too many devices (at most %d)\n",
+		       name, DSW_MAX_DEVICES);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 /* -ENOMEM, with the line that names what it was for. */
 static int dsw_nomem(const char *name)
 {
@@ -693,14 +712,8 @@ static int dsw_add_selector(const char *name)
 		return dsw_nomem(name);
 	}
 	mutex_lock(&dsw_devs_lock);
-	if (dsw_find_name(name)) {
-		pr_err("attach: %s: already selected\n", name);
-		ret = -EEXIST;
-	} else if (dsw_nr_entries() >= DSW_MAX_DEVICES) {
-		pr_err("attach: %s: too many devices (at most %d)\n",
-		       name, DSW_MAX_DEVICES);
-		ret = -ENOSPC;
-	} else {
+	ret = dsw_check_room(name);
+	if (!ret) {
 		strscpy(dd->name, name, sizeof(dd->name));
 		dd->state = DSW_DEV_SELECTOR;
 		list_add_tail(&dd->node, &dsw_devs);
@@ -726,14 +739,7 @@ static int dsw_do_attach_name(const char *name)
 		return dsw_add_selector(name);
 
 	mutex_lock(&dsw_devs_lock);
-	if (dsw_find_name(name)) {
-		pr_err("attach: %s: already selected\n", name);
-		ret = -EEXIST;
-	} else if (dsw_nr_entries() >= DSW_MAX_DEVICES) {
-		pr_err("attach: %s: too many devices (at most %d)\n",
-		       name, DSW_MAX_DEVICES);
-		ret = -ENOSPC;
-	}
+	ret = dsw_check_room(name);
 	mutex_unlock(&dsw_devs_lock);
 	if (ret)
 		return ret;
