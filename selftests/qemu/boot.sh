@@ -22,7 +22,12 @@
 #                 second time (NAME-2, dsw.boot=2 on its command line) with
 #                 the files the first boot kept (dsw_keep in
 #                 selftests/lib/dsw.sh: only under /etc), as a disk would
-#                 have kept them across a reboot
+#                 have kept them across a reboot, "secureboot" = the
+#                 machine boots through UEFI Secure Boot (q35 with SMM,
+#                 OVMF with Microsoft's keys, Debian's shim and grub, the
+#                 kernel's own Debian signature; the DKMS key that signed
+#                 the module enrolled as a MOK: secureboot.sh), with
+#                 dsw.secureboot=1 on its command line
 #   DSW_DEMO, DSW_BENCH  run selftests/demo.sh or bench.sh in that mode
 #   DSW_SCRIPT    run this guest script instead (dsw.script=; DSW_ARGS its
 #                 comma-separated arguments, DSW_FILES "SRC:DEST ..." host
@@ -65,6 +70,7 @@ append+=" dsw.host=1 ${DSW_APPEND:-}"
 vm_target=$target
 variant=${DSW_VARIANT:-}
 reboot=
+secureboot=
 for v in ${variant//,/ }; do
 	case "$v" in
 	iommu)
@@ -74,7 +80,12 @@ for v in ${variant//,/ }; do
 		;;
 	parallel) export DSW_PARALLEL=1 ;;
 	reboot) reboot=1 ;;
-	*) dsw_die "boot option '$v': iommu, parallel or reboot (selftests/qemu/profiles)" ;;
+	secureboot)
+		vm_machine=q35,smm=on
+		append+=" dsw.secureboot=1"
+		secureboot=1
+		;;
+	*) dsw_die "boot option '$v': iommu, parallel, reboot or secureboot (selftests/qemu/profiles)" ;;
 	esac
 done
 
@@ -87,7 +98,7 @@ vm_boot_deadline=${DSW_BOOT_DEADLINE:-$((150 + 60 * scale))}
 # initramfs (the files added), judged; prints its verdict. Each boot has an
 # initramfs file of its own: the boots of one target run side by side.
 boot_once() {
-	local bname=$1 bappend=$2 prefix console initrd
+	local bname=$1 bappend=$2 prefix console initrd rc fw
 	shift 2
 
 	initrd="$out/$bname.initrd.cpio.gz"
@@ -95,14 +106,36 @@ boot_once() {
 		dsw_die "$target: initramfs failed"
 	prefix="$out/$bname"
 	console="$prefix.console"
+	# Secure Boot: the firmware, its variables and the boot disk holding
+	# shim, grub, the kernel and this initramfs.
+	vm_firmware_args=()
+	if [ -n "$secureboot" ]; then
+		rc=0
+		fw=$("$(dirname "$0")/secureboot.sh" "$target" "$initrd" "$bappend" "$prefix") || rc=$?
+		if [ $rc = 4 ]; then
+			echo "ok - boot $target $bname # SKIP no Secure Boot: $fw"
+			return 0
+		fi
+		[ $rc = 0 ] || dsw_die "$target: secureboot.sh failed"
+		mapfile -t vm_firmware_args <<<"$fw"
+	fi
 	dsw_vm_boot "$prefix" "$kdir/vmlinuz" "$initrd" "$bappend" $((timeout + 120))
+	rm -f "$prefix.esp"
 
-	# The KTAP stream as the guest wrote it on the marker port.
-	grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
+	# The KTAP stream as the guest wrote it on the marker port (OVMF puts
+	# its console on both serial ports: a firmware boot's starts at /init).
+	if [ -n "$secureboot" ]; then
+		# grub ends its lines with LF CR: a marker may follow a CR.
+		sed -i 's/\r//g' "$prefix.markers" 2>/dev/null
+		sed -n '/^DSW-BOOTED/,$p' "$prefix.markers" 2>/dev/null | grep -v '^DSW-' >"$prefix.ktap"
+	else
+		grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
+	fi
 	dsw_vm_judge "$prefix" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF
 
 	echo "# $target: $abi, console log: $console"
 	echo "# qemu: $dsw_qemu_desc, -smp ${DSW_SMP:-2}, ran $vm_time"
+	[ -n "$secureboot" ] && sed 's/^/# /' "$prefix.firmware"
 	[ -n "$retried" ] && echo "# $retried"
 	cat "$prefix.ktap"
 	if [ ${#problems[@]} -eq 0 ]; then

@@ -40,7 +40,8 @@ if [ "$target" = debug ]; then
 		echo "target=$target release=$rel suite=$suite abi=$abi"
 		cat "$lab/versions"
 	} >"$kdir/versions"
-	echo "$abi" >"$DSW_CACHE/kernels/target-$target"
+	echo "$abi" >"$DSW_CACHE/kernels/target-$target.$$" &&
+		mv -f "$DSW_CACHE/kernels/target-$target.$$" "$DSW_CACHE/kernels/target-$target"
 	dsw_log "kernel $target: $abi ($lab)"
 	exit 0
 fi
@@ -131,4 +132,6 @@ ln -sfn "$config" "$kdir/config"
 	dsw_in_chroot "$rel" dpkg-query -W -f '${Package} ${Version}\n' "linux-headers-$abi" dkms
 	dsw_in_chroot "$rel" sh -c "gcc_bin=\$(sed -n 's/^CONFIG_CC_VERSION_TEXT=\"\\(.*\\)\"/\\1/p' /usr/src/linux-headers-$abi/.config | cut -d' ' -f1); echo compiler: \$(\$gcc_bin --version | head -n1)"
 } >"$kdir/versions"
-echo "$abi" >"$DSW_CACHE/kernels/target-$target"
+# Renamed into place: a concurrent run never reads it empty.
+echo "$abi" >"$DSW_CACHE/kernels/target-$target.$$" &&
+	mv -f "$DSW_CACHE/kernels/target-$target.$$" "$DSW_CACHE/kernels/target-$target"

@@ -10,7 +10,7 @@ set -euo pipefail
 
 need="qemu-system-x86 busybox-static debootstrap kmod cpio xz-utils zstd gzip
 make gcc libc6-dev coreutils util-linux libkmod-dev pkg-config
-fio gnuplot-nox"
+fio gnuplot-nox mtools fdisk openssl"
 
 [ "$(id -u)" = 0 ] || dsw_die "make check needs root (debootstrap, chroot, mount)"
 missing=

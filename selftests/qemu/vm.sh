@@ -131,21 +131,26 @@ dsw_vm_agent() {
 # dsw_vm_run PREFIX KERNEL INITRD APPEND SECONDS: one boot, QEMU killed
 # after SECONDS; the scratch disks are deleted after it. Returns QEMU's
 # (or timeout's) status; sets vm_time, how long QEMU ran ("12.3 s").
+# With the array vm_firmware_args set (boot.sh's secureboot option:
+# selftests/qemu/secureboot.sh), the machine boots from its firmware
+# with those arguments (flash, boot disk) instead of -kernel, -initrd and
+# -append: KERNEL, INITRD and APPEND are then on its boot disk already.
 dsw_vm_run() {
 	local p=$1 kernel=$2 initrd=$3 append=$4 seconds=$5 rc=0
-	local cmd t0 ms agent reader
+	local cmd t0 ms agent reader boot
 
 	dsw_qemu "$vm_target"
 	rm -f "$p.console" "$p.markers" "$p.host" "$p.hmp".* "$p.agent-stop"
 	dsw_vm_devices "$p" || return 1
 	mkfifo "$p.hmp.in" "$p.hmp.out" || return 1
+	boot=(-kernel "$kernel" -initrd "$initrd" -append "$append")
+	[ -n "${vm_firmware_args[*]:-}" ] && boot=("${vm_firmware_args[@]}")
 	cmd=("${dsw_qemu_cmd[@]}" -machine "$vm_machine" -accel "$dsw_qemu_accel" -cpu max
 		-m "${DSW_MEM:-1G}" -smp "${DSW_SMP:-2}"
 		-nodefaults -nographic -no-reboot
 		-chardev "pipe,id=hmp,path=$p.hmp" -mon chardev=hmp,mode=readline
 		-serial "file:$p.console" -serial "file:$p.markers"
-		-kernel "$kernel" -initrd "$initrd" -append "$append"
-		"${vm_args[@]}")
+		"${boot[@]}" "${vm_args[@]}")
 	echo "${cmd[*]}" >"$p.cmdline"
 	# The monitor's output, so that its pipe never fills; opened read-write
 	# so that neither side waits for the other.
