@@ -7,11 +7,11 @@
  * no device yet stays pending; the bus notifiers select the device when it
  * is added and forget it when it is removed.
  *
- * A selector (pci:VVVV:DDDD, driver:NAME; select.c) has an entry of its own
- * that never holds a device.  Each device it matches gets an entry named
- * after the device, as if that name had been written to the attach file:
- * a PCI ID is matched when the device is added, both kinds just before a
- * driver probes, and every device present is scanned once when the
+ * A selector (pci:VVVV:DDDD, driver:NAME, all; select.c) has an entry of
+ * its own that never holds a device.  Each device it matches gets an entry
+ * named after the device, as if that name had been written to the attach
+ * file: a PCI ID and all are matched when the device is added, every kind
+ * just before a driver probes, and every device present is scanned once when the
  * selector is added (at load, or later through the attach file).  The scan
  * attaches devices without a driver; it never unbinds one (a selector may
  * match the root disk's controller, which a name would not do unawares):
@@ -112,10 +112,10 @@ static struct dsw_dev *dsw_find_dev(struct device *dev)
 
 /*
  * The first selector that selects @dev, or NULL.  Registry lock held;
- * unless @pci_only, device lock too (or the binding notifier): a driver
+ * unless @by_device, device lock too (or the binding notifier): a driver
  * selector reads dev->driver.
  */
-static struct dsw_dev *dsw_find_selector(struct device *dev, bool pci_only)
+static struct dsw_dev *dsw_find_selector(struct device *dev, bool by_device)
 {
 	struct dsw_dev *dd;
 
@@ -123,8 +123,7 @@ static struct dsw_dev *dsw_find_selector(struct device *dev, bool pci_only)
 	list_for_each_entry(dd, &dsw_devs, node) {
 		if (dd->state != DSW_DEV_SELECTOR)
 			continue;
-		if (pci_only && strncmp(dd->name, DSW_SELECT_PCI,
-					strlen(DSW_SELECT_PCI)))
+		if (by_device && !dsw_select_by_device(dd->name))
 			continue;
 		if (dsw_select_matches(dd->name, dev))
 			return dd;

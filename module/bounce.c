@@ -53,13 +53,6 @@
 /* Buffer descriptors kept for mappings when slab allocation fails. */
 #define DSW_BUF_MEMPOOL_MIN	64
 
-/* Context of a mapping call, for inspection. */
-enum dsw_ctx {
-	DSW_CTX_TASK,
-	DSW_CTX_ATOMIC,
-	DSW_CTX_IRQ,
-};
-
 /**
  * struct dsw_chunk - a block of bounce memory
  * @node: in dsw_shim.chunks
@@ -444,13 +437,13 @@ static void dsw_lat_account(struct dsw_shim *shim, u64 ns)
 /* Refill the reserve now. */
 static void dsw_kick_grow(struct dsw_shim *shim)
 {
-	mod_delayed_work(system_wq, &shim->bounce.work, 0);
+	mod_delayed_work(dsw_wq, &shim->bounce.work, 0);
 }
 
 /* Look for idle chunks later; an already pending run is not postponed. */
 static void dsw_kick_shrink(struct dsw_shim *shim)
 {
-	queue_delayed_work(system_wq, &shim->bounce.work, dsw_shrink_delay(shim));
+	queue_delayed_work(dsw_wq, &shim->bounce.work, dsw_shrink_delay(shim));
 }
 
 /**
@@ -745,6 +738,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	if (refill)
 		dsw_kick_grow(shim);
 	trace_dsw_map(dev, b->dma, size, dir);
+	this_cpu_inc(shim->stats->dynamic_ctx[b->ctx]);
 	dsw_lat_account(shim, local_clock() - start);
 	return b->dma;
 }
@@ -960,7 +954,7 @@ static void dsw_bounce_work(struct work_struct *work)
 	list_for_each_entry_safe(c, tmp, &victims, node)
 		dsw_chunk_free(shim, c);
 	if (next)
-		queue_delayed_work(system_wq, &shim->bounce.work,
+		queue_delayed_work(dsw_wq, &shim->bounce.work,
 				   max_t(long, (long)(next - jiffies), 1));
 }
 

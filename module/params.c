@@ -6,7 +6,8 @@
  *
  *   Devices to select, by the name they have under /sys/bus/pci/devices or
  *   /sys/bus/platform/devices, or by a selector: pci:VVVV:DDDD (a PCI
- *   vendor:device ID) or driver:NAME (select.c).  The parameter is
+ *   vendor:device ID), driver:NAME or all (every PCI device but bridges;
+ *   select.c).  The parameter is
  *   read-only (0444) once the module is loaded.
  *
  *   Parsing: one trailing newline is ignored, then the value is split at
@@ -27,6 +28,7 @@
  *      driver name of at least one character from A-Z a-z 0-9 '_' '.' '-'.
  *        reasons: "not a valid PCI ID (pci:VVVV:DDDD)",
  *                 "not a valid driver name (driver:NAME; A-Z a-z 0-9 _ . -)"
+ *      The item "all", in any case, is a selector too (stored as "all").
  *      Any other item that contains at least one ':' and one '.' and nothing but
  *      letters, digits, ':' and '.' is taken as a PCI address and must be
  *      exactly DDDD:BB:SS.F: a 4-digit hex domain, a 2-digit hex bus, a slot

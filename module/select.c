@@ -9,8 +9,13 @@
  *   driver:NAME	every device whose driver is called NAME, on the PCI
  *			or platform bus; '-' and '_' match each other, as for
  *			module names (driver:sdhci-pci is driver:sdhci_pci)
+ *   all		every PCI device but bridges, which do no DMA of their
+ *			own: the shape of a confidential guest, where every
+ *			device bounces (platform devices are left out: on x86
+ *			every one has a DMA mask, DMA-capable or not)
  *
- * attach.c matches them when a device is added (pci:) and when a driver is
+ * attach.c matches them when a device is added (pci: and all, which depend
+ * on the device alone: dsw_select_by_device()) and when a driver is
  * about to probe (both), and once against every device present when a
  * selector is added; this file only parses and compares.
  */
@@ -32,25 +37,34 @@ static bool dsw_has_prefix(const char *s, size_t len, const char *prefix)
 	return len >= n && !strncasecmp(s, prefix, n);
 }
 
+/* "all", in any case: a whole item, never a prefix. */
+static bool dsw_is_all(const char *s, size_t len)
+{
+	return len == strlen(DSW_SELECT_ALL) &&
+	       !strncasecmp(s, DSW_SELECT_ALL, len);
+}
+
 /**
  * dsw_select_prefixed() - does an item start like a selector?
  * @item: the item, not NUL-terminated
  * @len: its length
  *
- * Return: true if @item starts with "pci:" or "driver:", in any case; it
- * is then a selector or malformed (dsw_select_parse() says which).
+ * Return: true if @item starts with "pci:" or "driver:", in any case, or
+ * is "all"; it is then a selector or malformed (dsw_select_parse() says
+ * which).
  */
 bool dsw_select_prefixed(const char *item, size_t len)
 {
 	return dsw_has_prefix(item, len, DSW_SELECT_PCI) ||
-	       dsw_has_prefix(item, len, DSW_SELECT_DRIVER);
+	       dsw_has_prefix(item, len, DSW_SELECT_DRIVER) ||
+	       dsw_is_all(item, len);
 }
 
 /**
  * dsw_select_is_selector() - is a canonical name a selector?
  * @name: NUL-terminated name, as stored by the parameter parser
  *
- * Return: true for "pci:..." and "driver:..." names.
+ * Return: true for "pci:...", "driver:..." and "all".
  */
 bool dsw_select_is_selector(const char *name)
 {
@@ -69,8 +83,8 @@ static bool dsw_is_driver_char(char c)
  * @len: its length, at most DSW_DEV_NAME_MAX
  * @out: room for DSW_DEV_NAME_MAX + 1 bytes
  *
- * Return: NULL if @item is a valid selector (@out holds it, its prefix and
- * the PCI ID in lower case), else the reason it is not, for the caller's
+ * Return: NULL if @item is a valid selector (@out holds it, its prefix, the
+ * PCI ID and "all" in lower case), else the reason it is not, for the caller's
  * log line.
  */
 const char *dsw_select_parse(const char *item, size_t len, char *out)
@@ -78,6 +92,10 @@ const char *dsw_select_parse(const char *item, size_t len, char *out)
 	static const char id[] = "xxxx:xxxx";
 	size_t n, i;
 
+	if (dsw_is_all(item, len)) {
+		strscpy(out, DSW_SELECT_ALL, DSW_DEV_NAME_MAX + 1);
+		return NULL;
+	}
 	if (dsw_has_prefix(item, len, DSW_SELECT_PCI)) {
 		n = strlen(DSW_SELECT_PCI);
 		if (len - n != sizeof(id) - 1)
@@ -148,18 +166,34 @@ static int dsw_hex4(const char *s)
 }
 
 /**
+ * dsw_select_by_device() - is a selector decided by the device alone?
+ * @sel: a canonical selector (dsw_select_is_selector())
+ *
+ * Return: true for "pci:..." and "all", which can be matched as soon as
+ * the device is added; a driver selector needs the driver that probes.
+ */
+bool dsw_select_by_device(const char *sel)
+{
+	return !strncmp(sel, DSW_SELECT_PCI, strlen(DSW_SELECT_PCI)) ||
+	       !strcmp(sel, DSW_SELECT_ALL);
+}
+
+/**
  * dsw_select_matches() - does a selector select a device?
  * @sel: a canonical selector (dsw_select_is_selector())
  * @dev: the device; for a driver selector its driver is read, so the
  *	caller holds device_lock() or is the driver core's binding notifier
  *
  * Return: true if @dev is a PCI device of that ID, or its driver has that
- * name.
+ * name, or (all) it is a PCI device but a bridge.
  */
 bool dsw_select_matches(const char *sel, struct device *dev)
 {
 	size_t n = strlen(DSW_SELECT_PCI);
 
+	if (!strcmp(sel, DSW_SELECT_ALL))
+		return dev_is_pci(dev) &&
+		       (to_pci_dev(dev)->class >> 16) != PCI_BASE_CLASS_BRIDGE;
 	if (!strncmp(sel, DSW_SELECT_PCI, n)) {
 		if (!dev_is_pci(dev))
 			return false;

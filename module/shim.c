@@ -826,7 +826,7 @@ void dsw_shim_retire(struct dsw_shim *shim)
 	spin_lock(&dsw_shims_lock);
 	list_add_tail(&shim->retire, &dsw_retired);
 	spin_unlock(&dsw_shims_lock);
-	queue_work(system_unbound_wq, &dsw_reaper);
+	queue_work(dsw_wq, &dsw_reaper);
 }
 
 static void dsw_reap(struct work_struct *work)

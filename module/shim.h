@@ -18,6 +18,20 @@
 #include "policy.h"
 
 /**
+ * enum dsw_ctx - the context a mapping call came from
+ * @DSW_CTX_TASK: process context that could sleep
+ * @DSW_CTX_ATOMIC: preemption or interrupts disabled, not in an interrupt
+ * @DSW_CTX_IRQ: hard or soft interrupt (NAPI, completion handlers)
+ * @DSW_NR_CTX: the number of contexts
+ */
+enum dsw_ctx {
+	DSW_CTX_TASK,
+	DSW_CTX_ATOMIC,
+	DSW_CTX_IRQ,
+	DSW_NR_CTX,
+};
+
+/**
  * struct dsw_pcpu_stats - hot-path counters, one copy per CPU
  * @maps: mapping requests (each scatterlist entry counts as one)
  * @direct: mappings the device reaches without bouncing
@@ -30,6 +44,8 @@
  * @bytes_to_device: bytes copied into dynamic buffers
  * @bytes_from_device: bytes copied back out of them
  * @dynamic_ns: nanoseconds spent in successful dynamic mappings
+ * @dynamic_ctx: successful dynamic mappings by the context of the call,
+ *	indexed by enum dsw_ctx (task, atomic, irq)
  * @lat: successful dynamic mappings by duration, bucket ilog2(ns)
  */
 struct dsw_pcpu_stats {
@@ -44,6 +60,7 @@ struct dsw_pcpu_stats {
 	u64 bytes_to_device;
 	u64 bytes_from_device;
 	u64 dynamic_ns;
+	u64 dynamic_ctx[DSW_NR_CTX];
 	u64 lat[DSW_LAT_BUCKETS];
 };
 

@@ -5,7 +5,7 @@
  * /sys/kernel/dynswiotlb/attach (0200)
  *	Write a device name (as for devices=) to select and attach it now.
  *	A bound driver is unbound and bound again around the attach.  A
- *	selector (pci:VVVV:DDDD, driver:NAME) is kept, and every present
+ *	selector (pci:VVVV:DDDD, driver:NAME, all) is kept, and every present
  *	device it matches is selected under its own name: attached at once
  *	if no driver is bound, else at its driver's next probe (a selector
  *	never unbinds a driver); a device it cannot attach is logged and

@@ -6,7 +6,8 @@
 # IOMMU's dma_map_ops, on 6.12+ the dma-iommu path that bypasses ops. The
 # module must refuse them, at load and at run time, with EOPNOTSUPP and one
 # log line naming the device and the reason, and leave them working; a
-# selector that matches them refuses each once, without unbinding it.
+# selector that matches them refuses each once, without unbinding it, and
+# devices=all refuses every PCI function but bridges, one line each.
 cd "$(dirname "$0")" || exit 1
 . ./lib/ktap.sh
 . ./lib/dsw.sh
@@ -85,6 +86,24 @@ else
 	ktap_fail "virtio-blk keeps working, checksums match"
 fi
 dsw_unbind_disks
+ktap_check "unload" dsw_unload
+
+# devices=all behind the IOMMU: every PCI function but bridges is selected
+# and refused, one line each, and the load succeeds.
+want=$(for p in /sys/bus/pci/devices/*; do
+	case "$(cat "$p/class")" in 0x06*) ;; *) echo "$p" ;; esac
+done | wc -l)
+dsw_mark
+if modprobe dynswiotlb devices=all; then
+	ktap_ok "load with devices=all"
+else
+	ktap_fail "load with devices=all"
+fi
+n=$(dsw_log_since | grep -c "dynswiotlb: .*: refused: .*IOMMU")
+[ "$n" = "$want" ] && [ "$(grep -c ' attached$' "$DSW_DEBUGFS/devices")" = 0 ] &&
+	ktap_ok "devices=all: each of the $want PCI functions refused in one line" ||
+	ktap_fail "devices=all: each of the $want PCI functions refused in one line" \
+		"$n lines: $(dsw_log_since | grep dynswiotlb)"
 ktap_check "unload" dsw_unload
 dsw_load_drivers
 ktap_end

@@ -213,6 +213,17 @@ static inline void dsw_fwd_unmap(struct device *dev, dma_addr_t dma,
 #define dsw_assign_str(dst, src)	__assign_str(dst, src)
 #endif
 
+/*
+ * The module's work items (growing and shrinking the pools, freeing shims)
+ * need no particular CPU: the unbound system workqueue, named
+ * system_dfl_wq since 6.17 (7.3 logs work queued under the old names).
+ */
+#ifdef DSW_HAVE_SYSTEM_DFL_WQ
+#define dsw_wq		system_dfl_wq
+#else
+#define dsw_wq		system_unbound_wq
+#endif
+
 /* map_sg's failure value: a negative errno on 6.x, 0 on 5.10. */
 #ifdef DSW_HAVE_MAP_SG_ERRNO
 #define DSW_MAP_SG_ERROR(err)	(err)

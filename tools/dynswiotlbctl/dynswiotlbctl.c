@@ -220,7 +220,8 @@ static void ctl_help(FILE *f)
 			*ctl_cmds[i].args ? " " : "", ctl_cmds[i].args,
 			ctl_cmds[i].help);
 	fprintf(f, "\nDEV is a name from /sys/bus/pci/devices or /sys/bus/platform/devices;\n"
-		"persist and unpersist also take the selectors %sVVVV:DDDD and %sNAME.\n"
+		"persist and unpersist also take the selectors %sVVVV:DDDD, %sNAME\n"
+		"and all (every PCI device but bridges).\n"
 		"KNOB is a file of %s/DEV\n(--global: of %s).\n"
 		"top: -d delay between refreshes in seconds (default 1), -n number of\n"
 		"refreshes (default: until q or interrupt); without a terminal it prints\n"

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -50,6 +51,9 @@
 #include <libkmod.h>
 
 #include "ctl.h"
+
+/* The PCI base class of bridges, which the selector all leaves out. */
+#define CTL_PCI_CLASS_BRIDGE	0x06
 
 /* Room for why the initramfs could not be listed. */
 #define CTL_WHY_MAX		(2 * CTL_PATH_MAX)
@@ -178,7 +182,9 @@ static int ctl_parse_dev(const char *cmd, const char *dev, char *out)
 				       DSW_DEV_NAME_MAX, dev, DSW_DEV_NAME_MAX);
 	for (i = 0; i <= len; i++)
 		out[i] = dev[i];
-	if (!strncmp(dev, DSW_SELECT_PCI, strlen(DSW_SELECT_PCI))) {
+	if (!strcasecmp(dev, DSW_SELECT_ALL)) {
+		memcpy(out, DSW_SELECT_ALL, sizeof(DSW_SELECT_ALL));
+	} else if (!strncmp(dev, DSW_SELECT_PCI, strlen(DSW_SELECT_PCI))) {
 		n = strlen(DSW_SELECT_PCI);
 		if (!ctl_layout(dev + n, "xxxx:xxxx"))
 			why = "not a valid PCI ID (pci:VVVV:DDDD)";
@@ -419,11 +425,35 @@ static int ctl_plan_add(struct ctl_plan *p, const char *what, const char *dir,
 	return 0;
 }
 
-/* pci:VVVV:DDDD: every device present with the ID, or its modalias. */
-static int ctl_plan_pci_id(struct kmod_ctx *ctx, struct ctl_plan *p,
-			   const char *sel)
+/*
+ * Does the PCI selector @sel (pci:VVVV:DDDD, or all: every function but
+ * bridges) select the device of sysfs directory @dir?
+ */
+static bool ctl_pci_selects(const char *sel, const char *dir)
 {
-	char dir[CTL_PATH_MAX], path[CTL_PATH_MAX], id[2][16], alias[64];
+	const char *ven = sel + strlen(DSW_SELECT_PCI), *dev = ven + 5;
+	char path[CTL_PATH_MAX], id[2][16];
+
+	if (!strcmp(sel, DSW_SELECT_ALL))
+		return !ctl_path(path, "%s/class", dir) &&
+		       !ctl_read(path, id[0], sizeof(id[0])) &&
+		       (strtoul(id[0], NULL, 16) >> 16) != CTL_PCI_CLASS_BRIDGE;
+	return !ctl_path(path, "%s/vendor", dir) &&
+	       !ctl_read(path, id[0], sizeof(id[0])) &&
+	       !ctl_path(path, "%s/device", dir) &&
+	       !ctl_read(path, id[1], sizeof(id[1])) &&
+	       strtoul(id[0], NULL, 16) == strtoul(ven, NULL, 16) &&
+	       strtoul(id[1], NULL, 16) == strtoul(dev, NULL, 16);
+}
+
+/*
+ * pci:VVVV:DDDD or all: every device present it selects; with none, the
+ * modalias a device with the ID would have (all: nothing to plan).
+ */
+static int ctl_plan_pci(struct kmod_ctx *ctx, struct ctl_plan *p,
+			const char *sel)
+{
+	char dir[CTL_PATH_MAX], path[CTL_PATH_MAX], alias[64];
 	const char *ven = sel + strlen(DSW_SELECT_PCI), *dev = ven + 5;
 	struct ctl_drv d;
 	struct dirent *de;
@@ -434,13 +464,7 @@ static int ctl_plan_pci_id(struct kmod_ctx *ctx, struct ctl_plan *p,
 	while (dd && (de = readdir(dd)) && !err) {
 		if (de->d_name[0] == '.' ||
 		    ctl_path(dir, "%s/pci/devices/%s", CTL_SYS_BUS, de->d_name) ||
-		    ctl_path(path, "%s/vendor", dir) ||
-		    ctl_read(path, id[0], sizeof(id[0])) ||
-		    ctl_path(path, "%s/device", dir) ||
-		    ctl_read(path, id[1], sizeof(id[1])))
-			continue;
-		if (strtoul(id[0], NULL, 16) != strtoul(ven, NULL, 16) ||
-		    strtoul(id[1], NULL, 16) != strtoul(dev, NULL, 16))
+		    !ctl_pci_selects(sel, dir))
 			continue;
 		found++;
 		ctl_device_driver(ctx, dir, &d);
@@ -451,11 +475,12 @@ static int ctl_plan_pci_id(struct kmod_ctx *ctx, struct ctl_plan *p,
 		closedir(dd);
 	if (found || err)
 		return err;
-	/* None present: the modalias a device with the ID would have. */
-	snprintf(alias, sizeof(alias), "pci:v0000%04lXd0000%04lXsv*sd*bc*sc*i*",
-		 strtoul(ven, NULL, 16), strtoul(dev, NULL, 16));
 	memset(&d, 0, sizeof(d));
-	d.kind = ctl_kmod_lookup(ctx, alias, d.module);
+	if (strcmp(sel, DSW_SELECT_ALL)) {
+		snprintf(alias, sizeof(alias), "pci:v0000%04lXd0000%04lXsv*sd*bc*sc*i*",
+			 strtoul(ven, NULL, 16), strtoul(dev, NULL, 16));
+		d.kind = ctl_kmod_lookup(ctx, alias, d.module);
+	}
 	return ctl_plan_add(p, sel, NULL, &d);
 }
 
@@ -536,8 +561,9 @@ static int ctl_plan_dev(struct kmod_ctx *ctx, struct ctl_plan *p,
 	struct ctl_drv d;
 	bool present;
 
-	if (!strncmp(dev, DSW_SELECT_PCI, strlen(DSW_SELECT_PCI)))
-		return ctl_plan_pci_id(ctx, p, dev);
+	if (!strncmp(dev, DSW_SELECT_PCI, strlen(DSW_SELECT_PCI)) ||
+	    !strcmp(dev, DSW_SELECT_ALL))
+		return ctl_plan_pci(ctx, p, dev);
 	if (!strncmp(dev, DSW_SELECT_DRIVER, strlen(DSW_SELECT_DRIVER)))
 		return ctl_plan_driver(ctx, p, dev);
 	memset(&d, 0, sizeof(d));

@@ -26,6 +26,11 @@
  *	DSW_SELECT_DRIVER "NAME"	every device whose driver is NAME ('-'
  *					and '_' match each other, as modprobe
  *					does), e.g. "driver:nvme"
+ *	DSW_SELECT_ALL			every PCI device but bridges (a
+ *					confidential guest, which bounces
+ *					every device, wants them all); those
+ *					the module refuses are skipped and
+ *					logged, one line each
  *
  * A selector is matched when a device appears and again before its driver
  * probes; each device it matches is attached as if named, except that a
@@ -39,6 +44,7 @@
  */
 #define DSW_SELECT_PCI		"pci:"
 #define DSW_SELECT_DRIVER	"driver:"
+#define DSW_SELECT_ALL		"all"
 
 #define DSW_SYSFS_PARAMS_DIR	"/sys/module/" DSW_MODULE_NAME "/parameters"
 #define DSW_PARAM_DEVICES	"devices"
@@ -139,6 +145,10 @@
 #define DSW_STAT_LIVE_HIWATER	"live_bytes_hiwater" /* reset: write 0 to it */
 #define DSW_STAT_POOL_HIWATER	"pool_bytes_hiwater"
 #define DSW_STAT_DYNAMIC_NS	"dynamic_map_ns"	/* time in dynamic maps */
+/* Dynamic mappings by the context of the call (they add up to "dynamic"). */
+#define DSW_STAT_DYNAMIC_TASK	"dynamic_task"	/* could sleep */
+#define DSW_STAT_DYNAMIC_ATOMIC	"dynamic_atomic" /* preemption/irqs off */
+#define DSW_STAT_DYNAMIC_IRQ	"dynamic_irq"	/* hard or soft interrupt */
 
 /*
  * Per attached device: DSW_DEBUGFS_DIR "/" <name> "/" ...
