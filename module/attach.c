@@ -391,7 +391,7 @@ static struct device *dsw_device_added(struct device *dev)
 		dd->state = DSW_DEV_PRESENT;
 		pr_info("%s: selected (%s)\n", dd->name, dev->bus->name);
 	} else if (!dd && !dsw_loading && !dsw_exiting) {
-		/* No driver yet: only a PCI ID can match now. */
+		/* No driver yet: only a PCI ID or all can match now. */
 		sel = dsw_find_selector(dev, true);
 		if (sel)
 			dsw_add_matched(sel, dev);

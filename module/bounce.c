@@ -404,15 +404,6 @@ static struct dsw_buf *dsw_tree_find(struct dsw_shim *shim, dma_addr_t dma)
 	return NULL;
 }
 
-static u8 dsw_context(void)
-{
-	if (in_interrupt())
-		return DSW_CTX_IRQ;
-	if (irqs_disabled() || preempt_count())
-		return DSW_CTX_ATOMIC;
-	return DSW_CTX_TASK;
-}
-
 /*
  * Chunk size for a buffer needing @need bytes at @align: chunks are
  * naturally aligned, so a power of two covering both suffices.
@@ -629,6 +620,7 @@ static void dsw_want(struct dsw_shim *shim, size_t size)
  * @phys: physical address of the driver's memory
  * @size: length of the mapping
  * @dir: DMA direction
+ * @ctx: the caller's context (enum dsw_ctx), for inspection
  *
  * Fills the bounce buffer from the original whatever the direction, so the
  * device never sees stale memory.
@@ -637,7 +629,7 @@ static void dsw_want(struct dsw_shim *shim, size_t size)
  * Return: the DMA address for the device, or DMA_MAPPING_ERROR.
  */
 dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
-			  size_t size, enum dma_data_direction dir)
+			  size_t size, enum dma_data_direction dir, u8 ctx)
 {
 	struct device *dev = shim->dev;
 	unsigned int mask = dma_get_min_align_mask(dev);
@@ -710,7 +702,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	b->orig = phys;
 	b->size = size;
 	b->dir = dir;
-	b->ctx = dsw_context();
+	b->ctx = ctx;
 	b->mapped_at = jiffies;
 	memcpy(b->vaddr, phys_to_virt(phys), size);
 	this_cpu_add(shim->stats->bytes_to_device, size);
@@ -738,7 +730,6 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	if (refill)
 		dsw_kick_grow(shim);
 	trace_dsw_map(dev, b->dma, size, dir);
-	this_cpu_inc(shim->stats->dynamic_ctx[b->ctx]);
 	dsw_lat_account(shim, local_clock() - start);
 	return b->dma;
 }

@@ -77,7 +77,7 @@ struct dsw_bounce {
 int dsw_bounce_init(struct dsw_shim *shim);
 void dsw_bounce_exit(struct dsw_shim *shim);
 dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
-			  size_t size, enum dma_data_direction dir);
+			  size_t size, enum dma_data_direction dir, u8 ctx);
 bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 		      enum dma_data_direction dir, unsigned long attrs);
 bool dsw_bounce_sync(struct dsw_shim *shim, dma_addr_t dma, size_t size,

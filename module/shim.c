@@ -126,7 +126,7 @@ static struct device *dsw_shadow_for_alloc(struct device *dev)
 
 static dma_addr_t dsw_map_rcu(struct device *dev, phys_addr_t phys,
 			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
+			      unsigned long attrs, u8 ctx)
 {
 	struct dsw_shim *shim = dsw_shim_get(dev);
 	struct device *sh;
@@ -174,11 +174,13 @@ static dma_addr_t dsw_map_rcu(struct device *dev, phys_addr_t phys,
 		}
 	}
 
-	dma = dsw_bounce_map(shim, phys, size, dir);
-	if (dma == DMA_MAPPING_ERROR)
+	dma = dsw_bounce_map(shim, phys, size, dir, ctx);
+	if (dma == DMA_MAPPING_ERROR) {
 		this_cpu_inc(shim->stats->failures);
-	else
+	} else {
 		this_cpu_inc(shim->stats->dynamic);
+		this_cpu_inc(shim->stats->dynamic_ctx[ctx]);
+	}
 	return dma;
 }
 
@@ -196,10 +198,11 @@ static dma_addr_t dsw_map_rcu(struct device *dev, phys_addr_t phys,
 dma_addr_t dsw_map(struct device *dev, phys_addr_t phys, size_t size,
 		   enum dma_data_direction dir, unsigned long attrs)
 {
+	u8 ctx = dsw_context();	/* the caller's, before our own lock */
 	dma_addr_t dma;
 
 	rcu_read_lock();
-	dma = dsw_map_rcu(dev, phys, size, dir, attrs);
+	dma = dsw_map_rcu(dev, phys, size, dir, attrs, ctx);
 	rcu_read_unlock();
 	return dma;
 }

@@ -5,9 +5,11 @@
 #include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
+#include <linux/irqflags.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -30,6 +32,25 @@ enum dsw_ctx {
 	DSW_CTX_IRQ,
 	DSW_NR_CTX,
 };
+
+/**
+ * dsw_context() - the context of a mapping call
+ *
+ * Taken on entry to the ops, before the module's own RCU read lock.  BH
+ * disabled counts as interrupt context (in_interrupt()); on a kernel
+ * without CONFIG_PREEMPT_COUNT a spinlock that leaves interrupts on is
+ * invisible, and such a call counts as task context.
+ *
+ * Return: an enum dsw_ctx value.
+ */
+static inline u8 dsw_context(void)
+{
+	if (in_interrupt())
+		return DSW_CTX_IRQ;
+	if (irqs_disabled() || preempt_count())
+		return DSW_CTX_ATOMIC;
+	return DSW_CTX_TASK;
+}
 
 /**
  * struct dsw_pcpu_stats - hot-path counters, one copy per CPU

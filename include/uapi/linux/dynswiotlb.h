@@ -30,7 +30,10 @@
  *					confidential guest, which bounces
  *					every device, wants them all); those
  *					the module refuses are skipped and
- *					logged, one line each
+ *					logged, one line each.  Each device
+ *					matched takes one of the registry's
+ *					DSW_MAX_DEVICES entries, refused ones
+ *					included
  *
  * A selector is matched when a device appears and again before its driver
  * probes; each device it matches is attached as if named, except that a
@@ -145,7 +148,7 @@
 #define DSW_STAT_LIVE_HIWATER	"live_bytes_hiwater" /* reset: write 0 to it */
 #define DSW_STAT_POOL_HIWATER	"pool_bytes_hiwater"
 #define DSW_STAT_DYNAMIC_NS	"dynamic_map_ns"	/* time in dynamic maps */
-/* Dynamic mappings by the context of the call (they add up to "dynamic"). */
+/* Dynamic mappings by the caller's context (at rest they add up to "dynamic"). */
 #define DSW_STAT_DYNAMIC_TASK	"dynamic_task"	/* could sleep */
 #define DSW_STAT_DYNAMIC_ATOMIC	"dynamic_atomic" /* preemption/irqs off */
 #define DSW_STAT_DYNAMIC_IRQ	"dynamic_irq"	/* hard or soft interrupt */
