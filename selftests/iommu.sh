@@ -100,10 +100,12 @@ else
 	ktap_fail "load with devices=all"
 fi
 n=$(dsw_log_since | grep -c "dynswiotlb: .*: refused: .*IOMMU")
-[ "$n" = "$want" ] && [ "$(grep -c ' attached$' "$DSW_DEBUGFS/devices")" = 0 ] &&
+sel=$(dsw_log_since | grep -c "dynswiotlb: .*: selected by all")
+[ "$n" = "$want" ] && [ "$sel" = "$want" ] &&
+	[ "$(grep -c ' attached$' "$DSW_DEBUGFS/devices")" = 0 ] &&
 	ktap_ok "devices=all: each of the $want PCI functions refused in one line" ||
 	ktap_fail "devices=all: each of the $want PCI functions refused in one line" \
-		"$n lines: $(dsw_log_since | grep dynswiotlb)"
+		"$sel selected, $n refused: $(dsw_log_since | grep dynswiotlb)"
 ktap_check "unload" dsw_unload
 dsw_load_drivers
 ktap_end

@@ -79,15 +79,22 @@ for v in ${variant//,/ }; do
 		append+=" intel_iommu=on"
 		;;
 	parallel) export DSW_PARALLEL=1 ;;
+	net|usb|sata) vm_devices+=" $v" ;;
+	gpu)	# no console on its framebuffer: the picture is the test's
+		vm_devices+=" $v"
+		append+=" fbcon=map:9"
+		;;
 	reboot) reboot=1 ;;
 	secureboot)
 		vm_machine=q35,smm=on
 		append+=" dsw.secureboot=1"
 		secureboot=1
 		;;
-	*) dsw_die "boot option '$v': iommu, parallel, reboot or secureboot (selftests/qemu/profiles)" ;;
+	*) dsw_die "boot option '$v': iommu, parallel, reboot, secureboot, net, usb, sata or gpu (selftests/qemu/profiles)" ;;
 	esac
 done
+# initramfs.sh takes the classes' drivers (vm.sh: dsw_vm_modules).
+export DSW_DEVICES=$vm_devices
 
 # A kernel that has not reached /init by then hung in early boot: booted
 # again (vm.sh: dsw_vm_agent, dsw_vm_boot). Boots reach /init in 15-30 s,
@@ -132,6 +139,7 @@ boot_once() {
 		grep -v '^DSW-' "$prefix.markers" >"$prefix.ktap" 2>/dev/null || true
 	fi
 	dsw_vm_judge "$prefix" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF
+	dsw_vm_screens "$prefix"
 
 	echo "# $target: $abi, console log: $console"
 	echo "# qemu: $dsw_qemu_desc, -smp ${DSW_SMP:-2}, ran $vm_time"

@@ -52,8 +52,9 @@ else
 	ko="$DSW_RESULTS/$target/dynswiotlb.ko"
 	[ -f "$ko" ] || dsw_die "$target: $ko missing (build.sh failed?)"
 fi
-# Drivers the tests bind and unbind themselves (none is loaded at boot).
-mods=${DSW_GUEST_MODULES:-virtio_pci virtio_blk nvme}
+# Drivers the tests bind and unbind themselves (none is loaded at boot):
+# those of the machine's device classes (DSW_DEVICES; vm.sh).
+mods=${DSW_GUEST_MODULES:-$(dsw_vm_modules)}
 
 if [ -n "$tree" ]; then
 	work=$out

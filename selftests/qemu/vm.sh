@@ -15,7 +15,8 @@
 #   vm_target   whose QEMU and accelerator (dsw_qemu, lib.sh)
 #   vm_machine  QEMU machine type (DSW_MACHINE, default pc)
 #   vm_devices  device classes in order (DSW_DEVICES, default
-#               "virtio-blk nvme"; see dsw_vm_devices)
+#               "virtio-blk nvme"; see dsw_vm_devices; their drivers:
+#               dsw_vm_modules)
 #   vm_nvme_serial  the NVMe disk's serial number
 #   DSW_MEM, DSW_SMP, DSW_DISK_SIZE  memory, vCPUs, disk size (1G, 2, 1G)
 
@@ -53,7 +54,9 @@ dsw_vm_disk() {
 # (dsw_vm_agent). Fixed PCI slots keep the guests' device names (the
 # selftests look the disks up by ID and class; docs/testing.md). A new
 # class (a NIC, USB, AHCI) is one more case; intel-iommu must come before
-# the devices it translates (q35 machine). Disks are -blockdev nodes: they
+# the devices it translates (q35 machine). The classes net, usb, sata and
+# gpu are the device-breadth boots' (boot options of the same names,
+# selftests/qemu/profiles). Disks are -blockdev nodes: they
 # outlive their device's device_del, so device_add can plug it back.
 dsw_vm_devices() {
 	local p=$1 d f
@@ -72,10 +75,47 @@ dsw_vm_devices() {
 			vm_plug[nvme0]="nvme,id=nvme0,serial=$vm_nvme_serial,drive=d1,addr=05.0"
 			vm_args+=(-blockdev "$(dsw_vm_blockdev d1 "$f")" -device "${vm_plug[nvme0]}")
 			;;
+		net)	# two NICs on one QEMU hub, joined to nothing else
+			vm_args+=(-netdev hubport,id=h0,hubid=0 -netdev hubport,id=h1,hubid=0
+				-device "virtio-net-pci,netdev=h0,iommu_platform=on,disable-legacy=on,mac=52:54:00:d5:00:01,addr=06.0"
+				-device "e1000e,netdev=h1,mac=52:54:00:d5:00:02,addr=07.0")
+			;;
+		usb)	# a USB mass-storage disk (bulk-only) behind xHCI
+			f=$(dsw_vm_disk "$p" usb) || return 1
+			vm_args+=(-device qemu-xhci,id=xhci,addr=08.0
+				-blockdev "$(dsw_vm_blockdev d2 "$f")"
+				-device usb-storage,bus=xhci.0,drive=d2,serial=dswusb0001)
+			;;
+		sata)	# a SATA disk on an AHCI controller
+			f=$(dsw_vm_disk "$p" sata) || return 1
+			vm_args+=(-device ich9-ahci,id=ahci,addr=09.0
+				-blockdev "$(dsw_vm_blockdev d3 "$f")"
+				-device ide-hd,bus=ahci.0,drive=d3,serial=dswsata0001)
+			;;
+		gpu)	# a virtio GPU whose framebuffer goes through the DMA API
+			vm_args+=(-device "virtio-gpu-pci,iommu_platform=on,disable-legacy=on,xres=1024,yres=768,addr=0a.0")
+			;;
 		intel-iommu) vm_args+=(-device intel-iommu,intremap=off) ;;
 		*) dsw_die "unknown device class '$d' (vm.sh: dsw_vm_devices)" ;;
 		esac
 	done
+}
+
+# dsw_vm_modules: the guest's driver modules for the device classes in
+# vm_devices (initramfs.sh; with their dependencies). sd_mod is no
+# dependency of the SCSI host drivers: it is named.
+dsw_vm_modules() {
+	local d mods="virtio_pci virtio_blk nvme"
+
+	for d in $vm_devices; do
+		case "$d" in
+		net) mods+=" virtio_net e1000e" ;;
+		usb) mods+=" xhci_pci usb_storage sd_mod" ;;
+		sata) mods+=" ahci sd_mod" ;;
+		gpu) mods+=" virtio_gpu" ;;
+		esac
+	done
+	echo "$mods"
 }
 
 # dsw_vm_blockdev NODE FILE: a raw image as a -blockdev node; the host's
@@ -92,7 +132,10 @@ dsw_vm_blockdev() {
 # read-write: never waits for QEMU) device_del ID,
 # or device_add with the arguments vm_plug[ID] recorded, the way a
 # machine's hot-plug controller would see a device pulled and pushed
-# back. Each request is logged in PREFIX.host (QEMU's answers, errors
+# back; "DSW-HOST screendump NAME" (NAME of a-z, 0-9 and -) saves what the
+# machine's display shows as PREFIX.screen-NAME.ppm (the monitor's
+# screendump: the scanout of a GPU, as a monitor cable would carry it).
+# Each request is logged in PREFIX.host (QEMU's answers, errors
 # included, in PREFIX.hmp.log); anything else is refused there. With
 # vm_boot_deadline set (seconds), a guest that has not reached /init by
 # then (no DSW-BOOTED marker: a kernel hung in early boot) is ended with
@@ -114,7 +157,9 @@ dsw_vm_agent() {
 			n=$((n + 1))
 			line=${line%$'\r'}
 			read -r _ verb id _ <<<"$line"
-			if [ "$verb" = unplug ] && [ -n "${vm_plug[$id]:-}" ]; then
+			if [ "$verb" = screendump ] && [[ $id =~ ^[a-z0-9-]+$ ]]; then
+				echo "screendump $p.screen-$id.ppm" 1<>"$p.hmp.in"
+			elif [ "$verb" = unplug ] && [ -n "${vm_plug[$id]:-}" ]; then
 				echo "device_del $id" 1<>"$p.hmp.in"
 			elif [ "$verb" = plug ] && [ -n "${vm_plug[$id]:-}" ]; then
 				echo "device_add ${vm_plug[$id]}" 1<>"$p.hmp.in"
@@ -140,7 +185,7 @@ dsw_vm_run() {
 	local cmd t0 ms agent reader boot
 
 	dsw_qemu "$vm_target"
-	rm -f "$p.console" "$p.markers" "$p.host" "$p.hmp".* "$p.agent-stop"
+	rm -f "$p.console" "$p.markers" "$p.host" "$p.hmp".* "$p.agent-stop" "$p".screen-*.ppm
 	dsw_vm_devices "$p" || return 1
 	mkfifo "$p.hmp.in" "$p.hmp.out" || return 1
 	boot=(-kernel "$kernel" -initrd "$initrd" -append "$append")
@@ -251,3 +296,26 @@ dsw_vm_judge() {
 	[ -n "$bad" ] && problems+=("console: $(echo "$bad" | tr '\n' '|')")
 	return 0
 }
+
+# dsw_vm_screens PREFIX: the screendumps a guest asked the host to judge
+# ("DSW-SCREEN NAME SEED" on the marker port, after "DSW-HOST screendump
+# NAME"): PREFIX.screen-NAME.ppm must show every pixel of SEED's picture
+# (selftests/fbdraw.c, built for the guest and run here). A problem is
+# added to the array problems for each that does not; one line per
+# screen is printed.
+dsw_vm_screens() {
+	local p=$1 name seed out fbdraw="$DSW_TOP/selftests/build/fbdraw"
+
+	while read -r _ name seed _; do
+		seed=${seed%$'\r'}
+		[[ $name =~ ^[a-z0-9-]+$ ]] || continue
+		if [ ! -s "$p.screen-$name.ppm" ]; then
+			problems+=("screen $name: no screendump ($p.screen-$name.ppm)")
+		elif out=$("$fbdraw" check "$seed" "$p.screen-$name.ppm" 2>&1); then
+			echo "# screen $name (seed $seed): $out"
+		else
+			problems+=("screen $name (seed $seed): $out")
+		fi
+	done < <(grep -a '^DSW-SCREEN ' "$p.markers" 2>/dev/null)
+}
+
