@@ -226,6 +226,16 @@ static void dsw_shim_free_unused(struct dsw_shim *shim)
 	dsw_shim_destroy(shim);
 }
 
+/* What the attach line says of the kernel's pool and the module's buffers. */
+static const char *dsw_pool_order(struct device *dev)
+{
+	if (!dsw_swiotlb_active(dev))
+		return "absent: dynamic buffers only";
+	if (dsw_swiotlb_grows(dev))
+		return "first, growing by itself (CONFIG_SWIOTLB_DYNAMIC), then dynamic buffers";
+	return "first, then dynamic buffers";
+}
+
 /*
  * Install our ops on @dd's device, with the shim made for it beforehand
  * (dsw_prepare()) or a new one.  Device lock and registry lock held.
@@ -256,8 +266,7 @@ static int dsw_install(struct dsw_dev *dd)
 	dd->error = 0;
 	dd->debugfs = dsw_debugfs_add_dev(dd->name, shim);
 	pr_info("%s: attached (static swiotlb pool %s)\n", dd->name,
-		dsw_swiotlb_active(dev) ? "first, then dynamic buffers" :
-					  "absent: dynamic buffers only");
+		dsw_pool_order(dev));
 	return 0;
 
 refused:

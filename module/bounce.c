@@ -416,13 +416,15 @@ static size_t dsw_chunk_size_for(struct dsw_shim *shim, size_t need,
 	return max_t(size_t, size, dsw_chunk_bytes(shim));
 }
 
-/* Count a successful dynamic mapping that took @ns nanoseconds. */
-static void dsw_lat_account(struct dsw_shim *shim, u64 ns)
+/* Count a successful dynamic mapping of @size bytes that took @ns. */
+static void dsw_dyn_account(struct dsw_shim *shim, size_t size, u64 ns)
 {
-	unsigned int bucket = ns ? ilog2(ns) : 0;
+	unsigned int lat = ns ? ilog2(ns) : 0;
+	unsigned int len = size ? ilog2(size) : 0;
 
 	this_cpu_add(shim->stats->dynamic_ns, ns);
-	this_cpu_inc(shim->stats->lat[min(bucket, DSW_LAT_BUCKETS - 1U)]);
+	this_cpu_inc(shim->stats->lat[min(lat, DSW_LAT_BUCKETS - 1U)]);
+	this_cpu_inc(shim->stats->sizes[min(len, DSW_SIZE_BUCKETS - 1U)]);
 }
 
 /* Refill the reserve now. */
@@ -730,7 +732,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	if (refill)
 		dsw_kick_grow(shim);
 	trace_dsw_map(dev, b->dma, size, dir);
-	dsw_lat_account(shim, local_clock() - start);
+	dsw_dyn_account(shim, size, local_clock() - start);
 	return b->dma;
 }
 

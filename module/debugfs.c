@@ -27,6 +27,7 @@
  * <debugfs>/dynswiotlb/<name>/, while <name> is attached:
  *	buffers (0444)	live dynamic buffers (DSW_DEBUGFS_BUFFERS format)
  *	latency (0444)	histogram of dynamic mapping times (DSW_DEBUGFS_LATENCY)
+ *	sizes (0444)	histogram of dynamic mapping lengths (DSW_DEBUGFS_SIZES)
  *	inject_nomem (0600) allocation failure injection (DSW_DEBUGFS_INJECT):
  *			a debug knob, refused under lockdown
  *
@@ -132,21 +133,39 @@ static int dsw_devices_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dsw_devices);
 
+/* A power-of-two histogram: bucket 0 is [0, 2), the last one unbounded. */
+static void dsw_histogram_show(struct seq_file *m, const u64 *count,
+			       unsigned int n)
+{
+	unsigned int i;
+	u64 from, to;
+
+	for (i = 0; i < n; i++) {
+		from = i ? 1ULL << i : 0;
+		to = i < n - 1 ? 1ULL << (i + 1) : U64_MAX;
+		seq_printf(m, "%llu %llu %llu\n", from, to, count[i]);
+	}
+}
+
 static int dsw_latency_show(struct seq_file *m, void *unused)
 {
 	struct dsw_pcpu_stats sum;
-	u64 from, to;
-	int i;
 
 	dsw_stats_sum(m->private, &sum);
-	for (i = 0; i < DSW_LAT_BUCKETS; i++) {
-		from = i ? 1ULL << i : 0;
-		to = i < DSW_LAT_BUCKETS - 1 ? 1ULL << (i + 1) : U64_MAX;
-		seq_printf(m, "%llu %llu %llu\n", from, to, sum.lat[i]);
-	}
+	dsw_histogram_show(m, sum.lat, DSW_LAT_BUCKETS);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dsw_latency);
+
+static int dsw_sizes_show(struct seq_file *m, void *unused)
+{
+	struct dsw_pcpu_stats sum;
+
+	dsw_stats_sum(m->private, &sum);
+	dsw_histogram_show(m, sum.sizes, DSW_SIZE_BUCKETS);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dsw_sizes);
 
 static const char *const dsw_inject_names[DSW_INJECT_NR] = {
 	[DSW_INJECT_NONE] = DSW_INJECT_OFF,
@@ -213,6 +232,8 @@ struct dentry *dsw_debugfs_add_dev(const char *name, struct dsw_shim *shim)
 			    &dsw_buffers_fops);
 	debugfs_create_file(DSW_DEBUGFS_LATENCY, 0444, dir, shim,
 			    &dsw_latency_fops);
+	debugfs_create_file(DSW_DEBUGFS_SIZES, 0444, dir, shim,
+			    &dsw_sizes_fops);
 	debugfs_create_file(DSW_DEBUGFS_INJECT, 0600, dir, shim,
 			    &dsw_inject_fops);
 	return dir;

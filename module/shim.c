@@ -553,7 +553,10 @@ static const struct dma_map_ops dsw_ops_template = {
  *
  * Logs one line naming the device and the reason when it cannot.
  *
- * Return: 0, or -EINVAL / -EOPNOTSUPP.
+ * A kernel whose swiotlb grows by itself (CONFIG_SWIOTLB_DYNAMIC) is no
+ * reason: its pool is the shadow's like any other (see dsw_swiotlb_grows()).
+ *
+ * Return: 0, or -EINVAL / -EOPNOTSUPP / -EEXIST.
  */
 int dsw_shim_can_attach(struct device *dev)
 {
@@ -563,11 +566,6 @@ int dsw_shim_can_attach(struct device *dev)
 	if (!dev->dma_mask) {
 		pr_err("%s: refused: not a DMA device (no DMA mask)\n", name);
 		return -EINVAL;
-	}
-	if (IS_ENABLED(CONFIG_SWIOTLB_DYNAMIC)) {
-		pr_err("%s: refused: this kernel's swiotlb grows by itself (CONFIG_SWIOTLB_DYNAMIC)\n",
-		       name);
-		return -EOPNOTSUPP;
 	}
 	if (dsw_dev_dma_iommu(dev)) {
 		pr_err("%s: refused: its DMA is translated by an IOMMU (dma-iommu), which bypasses dma_map_ops\n",
@@ -684,6 +682,13 @@ static void dsw_shadow_put(struct device *sh)
 /* Free what dsw_shim_create() allocated before the bounce memory. */
 static void dsw_shim_free(struct dsw_shim *shim)
 {
+	/*
+	 * Only a driver that left a mapping behind at its unbind gets here
+	 * with one; nothing can unmap it through the shadow any more.
+	 */
+	if (shim->shadow && dsw_swiotlb_transient_live(shim->shadow))
+		pr_warn("%s: a mapping in a transient pool of the kernel's swiotlb outlived the attach; it is leaked\n",
+			dev_name(shim->dev));
 	dsw_shadow_put(shim->scratch);
 	dsw_shadow_put(shim->bshadow);
 	dsw_shadow_put(shim->shadow);
@@ -799,6 +804,7 @@ int dsw_shim_uninstall(struct dsw_shim *shim, bool force)
 		WRITE_ONCE(shim->closing, false);
 		return -EBUSY;
 	}
+	dsw_swiotlb_hand_over(shim->dev, shim->shadow);
 	set_dma_ops(shim->dev, NULL);
 	/*
 	 * Nothing can map dynamically any more, and nothing is mapped: the

@@ -68,6 +68,7 @@ static inline u8 dsw_context(void)
  * @dynamic_ctx: successful dynamic mappings by the context of the call,
  *	indexed by enum dsw_ctx (task, atomic, irq)
  * @lat: successful dynamic mappings by duration, bucket ilog2(ns)
+ * @sizes: successful dynamic mappings by length, bucket ilog2(bytes)
  */
 struct dsw_pcpu_stats {
 	u64 maps;
@@ -83,6 +84,7 @@ struct dsw_pcpu_stats {
 	u64 dynamic_ns;
 	u64 dynamic_ctx[DSW_NR_CTX];
 	u64 lat[DSW_LAT_BUCKETS];
+	u64 sizes[DSW_SIZE_BUCKETS];
 };
 
 /**

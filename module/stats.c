@@ -58,6 +58,8 @@ void dsw_stats_sum(struct dsw_shim *shim, struct dsw_pcpu_stats *sum)
 			sum->dynamic_ctx[i] += READ_ONCE(s->dynamic_ctx[i]);
 		for (i = 0; i < DSW_LAT_BUCKETS; i++)
 			sum->lat[i] += READ_ONCE(s->lat[i]);
+		for (i = 0; i < DSW_SIZE_BUCKETS; i++)
+			sum->sizes[i] += READ_ONCE(s->sizes[i]);
 	}
 }
 

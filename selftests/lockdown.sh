@@ -87,11 +87,11 @@ fi
 
 # debugfs: the 0444 files read, the debug knob is refused.
 bad=
-for f in devices summary $V/buffers $V/latency $N/buffers $N/latency; do
+for f in devices summary $V/buffers $V/latency $V/sizes $N/buffers $N/latency $N/sizes; do
 	v=$(cat $DSW_DEBUGFS/$f 2>&1) || bad="$bad $f: $v;"
 done
-[ -z "$bad" ] && ktap_ok "debugfs: devices, summary, buffers and latency read" ||
-	ktap_fail "debugfs: devices, summary, buffers and latency read" "$bad"
+[ -z "$bad" ] && ktap_ok "debugfs: devices, summary, buffers and the histograms read" ||
+	ktap_fail "debugfs: devices, summary, buffers and the histograms read" "$bad"
 v=$(cat $DSW_DEBUGFS/$V/inject_nomem 2>&1)
 case "$v" in
 *"Operation not permitted"*) ktap_ok "debugfs: inject_nomem (0600) refused with EPERM, as documented" ;;

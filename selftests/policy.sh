@@ -274,9 +274,13 @@ else
 fi
 echo off >$I
 
-# Latency histogram of dynamic mappings: every successful one counted once.
+# Latency histogram of dynamic mappings: every successful one counted once;
+# so does the size histogram, in the bucket of its length.
 L=$DSW_DEBUGFS/$TDEV/latency
+S=$DSW_DEBUGFS/$TDEV/sizes
 h0=$(awk '{ n += $3 } END { print n + 0 }' $L)
+s0=$(awk '$1 == 4096 { print $3 }' $S)
+sa0=$(awk '{ n += $3 } END { print n + 0 }' $S)
 d0=$(dsw_stat $TDEV dynamic)
 ns0=$(dsw_stat $TDEV dynamic_map_ns)
 hold 16 4096 && ./dma_api --release >/dev/null
@@ -287,6 +291,15 @@ if [ "$(wc -l <$L)" = 32 ] && [ "$dd" = 16 ] && [ "$hsum" = "$dd" ] &&
 	ktap_ok "latency histogram: $hsum dynamic mappings, $(awk '$3 { printf "%s", sep $1 "-" $2 "ns:" $3; sep = " " }' $L)"
 else
 	ktap_fail "latency histogram counts every dynamic mapping" "dynamic +$dd, histogram $hsum: $(cat $L | tr '\n' ' ')"
+fi
+ssum=$(( $(awk '{ n += $3 } END { print n + 0 }' $S) - sa0 ))
+s4k=$(( $(awk '$1 == 4096 && $2 == 8192 { print $3 }' $S) - s0 ))
+if [ "$(wc -l <$S)" = 32 ] && [ "$s4k" = 16 ] && [ "$ssum" = "$hsum" ] &&
+		[ "$(ls -l $S | cut -c1-10)" = -r--r--r-- ]; then
+	ktap_ok "size histogram: the 16 mappings of 4096 bytes in [4096, 8192), read-only"
+else
+	ktap_fail "size histogram counts each mapping in its length's bucket" \
+		"[4096, 8192) +$s4k, all +$ssum, latency +$hsum: $(cat $S | tr '\n' ' ') $(ls -l $S)"
 fi
 if [ "$(ls -l $L | cut -c1-10)" = -r--r--r-- ] && ! dsw_write $L 0 >/dev/null; then
 	ktap_ok "the histogram is read-only (mode 0444, readable under lockdown)"

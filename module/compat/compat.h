@@ -81,6 +81,62 @@ static inline void dsw_copy_io_tlb_mem(struct device *to, struct device *from)
 {
 	to->dma_io_tlb_mem = from->dma_io_tlb_mem;
 }
+
+/*
+ * 6.6+ with CONFIG_SWIOTLB_DYNAMIC: may the kernel's pool grow by itself
+ * (a worker adding shared pools, which are never given back; a transient
+ * pool, freed at unmap, for a mapping it cannot place at once)?  Then
+ * "static-first" is "the kernel's growing pool first"; its limit per
+ * mapping stays swiotlb's segment size.  device_initialize() gave the
+ * shadow its own empty list of transient pools.
+ */
+static inline bool dsw_swiotlb_grows(struct device *dev)
+{
+#ifdef CONFIG_SWIOTLB_DYNAMIC
+	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
+
+	return mem && READ_ONCE(mem->can_grow);
+#else
+	return false;
+#endif
+}
+
+/*
+ * CONFIG_SWIOTLB_DYNAMIC: dma-direct looks for a device's swiotlb slots
+ * only once that device has used swiotlb (dma_uses_io_tlb).  A mapping
+ * the shadow @sh made may still be unmapped through @dev itself once the
+ * ops are gone (a driver that leaks it past its unbind, a forced
+ * uninstall): mark @dev as well, so that the kernel's shared pools are
+ * searched for it, as they are on a kernel without growth.  The shadow's
+ * transient pools are on its own list, out of @dev's reach:
+ * dsw_swiotlb_transient_live() tells whether any is left.
+ */
+static inline void dsw_swiotlb_hand_over(struct device *dev, struct device *sh)
+{
+#ifdef CONFIG_SWIOTLB_DYNAMIC
+	if (READ_ONCE(sh->dma_uses_io_tlb)) {
+		WRITE_ONCE(dev->dma_uses_io_tlb, true);
+		/* before the ops go; pairs with swiotlb_find_pool()'s smp_rmb() */
+		smp_mb();
+	}
+#endif
+}
+
+/* CONFIG_SWIOTLB_DYNAMIC: does @sh still hold a transient pool mapped? */
+static inline bool dsw_swiotlb_transient_live(struct device *sh)
+{
+#ifdef CONFIG_SWIOTLB_DYNAMIC
+	unsigned long flags;
+	bool live;
+
+	spin_lock_irqsave(&sh->dma_io_tlb_lock, flags);
+	live = !list_empty(&sh->dma_io_tlb_pools);
+	spin_unlock_irqrestore(&sh->dma_io_tlb_lock, flags);
+	return live;
+#else
+	return false;
+#endif
+}
 #else
 static inline bool dsw_swiotlb_active(struct device *dev)
 {
@@ -99,6 +155,20 @@ static inline bool dsw_swiotlb_private(struct device *dev)
 
 static inline void dsw_copy_io_tlb_mem(struct device *to, struct device *from)
 {
+}
+
+static inline bool dsw_swiotlb_grows(struct device *dev)
+{
+	return false;
+}
+
+static inline void dsw_swiotlb_hand_over(struct device *dev, struct device *sh)
+{
+}
+
+static inline bool dsw_swiotlb_transient_live(struct device *sh)
+{
+	return false;
 }
 #endif
 

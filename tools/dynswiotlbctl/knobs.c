@@ -34,7 +34,7 @@ static const struct ctl_why ctl_attach_why[] = {
 	{ ENODEV, "there is no such device" },
 	{ EOPNOTSUPP,
 	  "its DMA cannot go through the module (IOMMU, global DMA ops, restricted pool)" },
-	/* ... or CONFIG_SWIOTLB_DYNAMIC: the kernel log says which. */
+	/* ... or, before 0.2.0, CONFIG_SWIOTLB_DYNAMIC: the log says which. */
 	{ ENOMEM, "no memory for the device's reserve" },
 	{ 0, NULL }
 };

@@ -172,6 +172,22 @@
 #define DSW_LAT_BUCKETS		32
 
 /*
+ * DSW_DEBUGFS_SIZES (0444): a histogram of the lengths the driver asked for
+ * in successful dynamic mappings (those of the kernel's own pool are not
+ * counted), DSW_SIZE_BUCKETS lines in the format of DSW_DEBUGFS_LATENCY:
+ *
+ *	"<from_bytes> <to_bytes> <count>\n"
+ *
+ * bucket 0 covers [0, 2) bytes, bucket i > 0 covers [2^i, 2^(i+1)), the
+ * last one everything from 2^(DSW_SIZE_BUCKETS - 1) (its <to_bytes> is
+ * 18446744073709551615).  A scatterlist entry is one mapping: a 1 MiB
+ * request the device received in one piece counts in [1048576, 2097152).
+ * Counts start at 0 when the device is attached and only grow.
+ */
+#define DSW_DEBUGFS_SIZES	"sizes"
+#define DSW_SIZE_BUCKETS	32
+
+/*
  * DSW_DEBUGFS_INJECT (0600): allocation failure injection, for testing how
  * the device copes when no memory can be had (not under lockdown).  Reads and writes one word:
  * "off" (default), "atomic" (every chunk allocation that may not sleep
