@@ -6,10 +6,12 @@
  *
  * Takes two buffers of MIB MiB in transparent huge pages (2 MiB physically
  * contiguous each, so the block layer builds segments, and the driver
- * mappings, of a request's full size), fills one with a pattern, creates
- * the file READY and waits until GO exists (the caller fragments memory
- * meanwhile). Then it writes the pattern to DEV with O_DIRECT in REQ_KB
- * requests, reads it back into the other buffer and compares.
+ * mappings, of a request's full size; a kernel that gives none fails the
+ * run), fills one with a pattern of its own (seeded by the time and the
+ * pid: no two runs write the same bytes), creates the file READY and
+ * waits until GO exists (the caller fragments memory meanwhile). Then it
+ * writes the pattern to DEV with O_DIRECT in REQ_KB requests, reads it
+ * back into the other buffer and compares.
  *
  * Prints "N MiB in K KiB requests written and read back: match" and exits
  * 0, or says what failed and exits 1; 2 on bad usage.
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HUGE	(2UL << 20)
@@ -44,6 +47,23 @@ static unsigned char *huge_buffer(size_t len)
 	/* unevictable: with compact_unevictable_allowed 0 nothing moves them */
 	mlock((void *)a, len);
 	return (unsigned char *)a;
+}
+
+/* KiB of this process's anonymous memory in huge pages, or -1. */
+static long anon_huge_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps_rollup", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }
 
 /* Write (or read) @len bytes of @buf at offset 0 in @req-byte requests. */
@@ -70,7 +90,9 @@ int main(int argc, char **argv)
 {
 	unsigned char *out, *in;
 	size_t len, req, off;
+	unsigned long seed;
 	struct stat st;
+	long huge;
 	int fd, i;
 
 	if (argc != 6 || atoi(argv[2]) <= 0 || atoi(argv[3]) <= 0) {
@@ -85,8 +107,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bigio: no memory for the buffers\n");
 		return 1;
 	}
+	huge = anon_huge_kb();
+	if (huge < (long)(2 * len >> 10)) {
+		fprintf(stderr, "bigio: buffers not in huge pages (AnonHugePages %ld kB of %zu)\n",
+			huge, 2 * len >> 10);
+		return 1;
+	}
+	seed = (unsigned long)time(NULL) * 2654435761UL ^ (unsigned long)getpid();
 	for (off = 0; off < len; off++)
-		out[off] = (unsigned char)((off * 2654435761UL) >> 13);
+		out[off] = (unsigned char)(((off + seed) * 2654435761UL) >> 13);
 
 	fd = open(argv[4], O_CREAT | O_WRONLY, 0644);
 	if (fd < 0) {

@@ -63,6 +63,12 @@ dsw_stat() {
 	cat "$DSW_SYSFS/devices/$1/statistics/$2" 2>/dev/null
 }
 
+# dsw_sizes DEV FROM: dynamic mappings of DEV in the size histogram's
+# bucket [FROM, 2 FROM) bytes (debugfs sizes), so far.
+dsw_sizes() {
+	awk -v f="$2" '$1 == f { print $3 }' "$DSW_DEBUGFS/$1/sizes" 2>/dev/null
+}
+
 # dsw_stats DEV: every counter of an attached device, "key value" on one
 # line, for failure reports.
 dsw_stats() {

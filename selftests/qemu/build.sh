@@ -42,12 +42,14 @@ result() { # result OK|FAIL NAME [LOG]
 
 echo "TAP version 13"
 
-# The debug kernel has no headers package, so no DKMS: the module and the
-# test modules are built W=1 against its build tree (bench/lab-kernel.sh).
-if [ "$target" = debug ]; then
+# The debug and lab kernels have no headers package, so no DKMS: the module
+# and the test modules are built W=1 against their build trees
+# (bench/lab-kernel.sh).
+flavour=$(dsw_target_built "$target")
+if [ -n "$flavour" ]; then
 	exec {dsw_lock_fd}>&-	# lab-kernel.sh takes the chroot lock itself
 	for m in module test; do
-		d=$DSW_CACHE/lab/debug-build-$m
+		d=$DSW_CACHE/lab/$flavour-build-$m
 		rm -rf "$d"
 		if [ $m = module ]; then
 			copy_sources "$d"
@@ -57,7 +59,7 @@ if [ "$target" = debug ]; then
 			cp -r "$DSW_TOP/selftests/dsw_test" "$d/selftests/"
 			d=$d/selftests/dsw_test
 		fi
-		"$DSW_TOP/bench/lab-kernel.sh" --flavour debug --module "$d" W=1 \
+		"$DSW_TOP/bench/lab-kernel.sh" --flavour "$flavour" --module "$d" W=1 \
 			>"$out/build-$m.log" 2>&1
 		if [ $? = 0 ] && ! grep -Eq 'warning:|error:' "$out/build-$m.log"; then
 			cp "$d"/*.ko "$out/"
@@ -67,7 +69,7 @@ if [ "$target" = debug ]; then
 			result FAIL "build-w1 $m ($abi)" "$out/build-$m.log"
 		fi
 	done
-	echo "ok 3 dkms # SKIP the debug kernel has no headers package"
+	echo "ok 3 dkms # SKIP the $target kernel has no headers package"
 	echo "1..3"
 	exit 0
 fi

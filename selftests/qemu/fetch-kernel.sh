@@ -22,13 +22,14 @@ tsuite=
 [ "$suite" != "$rel" ] && tsuite="-t $suite"
 abi=${!pinvar:-}
 
-# The debug tier's kernel: built (once, cached) from Debian's source
+# The debug and lab kernels: built (once, cached) from Debian's source
 # package, then laid out like an unpacked Debian kernel for the harness.
-if [ "$target" = debug ]; then
+flavour=$(dsw_target_built "$target")
+if [ -n "$flavour" ]; then
 	exec {dsw_lock_fd}>&-	# lab-kernel.sh takes the chroot lock itself
-	"$DSW_TOP/bench/lab-kernel.sh" --flavour debug >&2 ||
-		dsw_die "debug: the debug kernel did not build (bench/lab-kernel.sh --flavour debug)"
-	lab=$(cd "$DSW_CACHE/lab/debug-current" && pwd -P)
+	"$DSW_TOP/bench/lab-kernel.sh" --flavour "$flavour" >&2 ||
+		dsw_die "$target: its kernel did not build (bench/lab-kernel.sh --flavour $flavour)"
+	lab=$(cd "$DSW_CACHE/lab/$(dsw_lab_link "$flavour")" && pwd -P)
 	abi=$(cat "$lab/kernelrelease")
 	kdir=$(dsw_kernel_dir "$abi")
 	mkdir -p "$kdir"

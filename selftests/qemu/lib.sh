@@ -22,15 +22,18 @@ DSW_ARCH=${DSW_ARCH:-x86_64}
 # "debug" is Debian's linux-source-6.12 built by bench/lab-kernel.sh
 # --flavour debug (KASAN, lockdep, kmemleak, debugobjects, DMA-API debug,
 # fault injection; selftests/qemu/debug.config-fragment), cached; it runs
-# the selftests of DSW_DEBUG_TESTS (run.sh).
-DSW_TARGETS_ALL="5.10 6.1 6.12 7.3 debug"
+# the selftests of DSW_DEBUG_TESTS (run.sh). "lab" is the same source
+# built by bench/lab-kernel.sh with upstream's CONFIG_SWIOTLB_DYNAMIC
+# (bench/lab.config-fragment), the kernel's own growing pool; it runs the
+# selftests of DSW_LAB_TESTS.
+DSW_TARGETS_ALL="5.10 6.1 6.12 7.3 debug lab"
 DSW_TARGETS=${DSW_TARGETS:-$DSW_TARGETS_ALL}
 
 dsw_target_release() {
 	case "$1" in
 	5.10) echo bullseye ;;
 	6.1) echo bookworm ;;
-	6.12|7.3|debug) echo trixie ;;
+	6.12|7.3|debug|lab) echo trixie ;;
 	*) dsw_die "unknown target '$1' (known: $DSW_TARGETS_ALL)" ;;
 	esac
 }
@@ -158,6 +161,21 @@ dsw_in_chroot() {
 # dsw_kernel_dir ABI: where a kernel's unpacked image packages live.
 dsw_kernel_dir() {
 	echo "$DSW_CACHE/kernels/$1"
+}
+
+# dsw_target_built TARGET: the bench/lab-kernel.sh flavour of a target the
+# project builds from Debian's source (debug, lab), or nothing for
+# Debian's own kernels.
+dsw_target_built() {
+	case "$1" in
+	debug|lab) echo "$1" ;;
+	esac
+}
+
+# dsw_lab_link FLAVOUR: the link bench/lab-kernel.sh points at the last
+# kernel of FLAVOUR it built, under $DSW_CACHE/lab/.
+dsw_lab_link() {
+	if [ "$1" = lab ]; then echo current; else echo "$1-current"; fi
 }
 
 # dsw_target_abi TARGET: the ABI resolved for a target by fetch-kernel.sh.

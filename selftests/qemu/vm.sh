@@ -70,9 +70,11 @@ dsw_vm_devices() {
 			vm_plug[vda]="virtio-blk-pci,id=vda,drive=d0,iommu_platform=on,disable-legacy=on,addr=04.0"
 			vm_args+=(-blockdev "$(dsw_vm_blockdev d0 "$f")" -device "${vm_plug[vda]}")
 			;;
-		nvme)
+		nvme)	# MDTS 2^9 pages (2 MiB; QEMU's default is 512 KiB), as
+			# many real controllers: what limits a request is then
+			# the DMA layer's largest mapping (growing.sh)
 			f=$(dsw_vm_disk "$p" nvme) || return 1
-			vm_plug[nvme0]="nvme,id=nvme0,serial=$vm_nvme_serial,drive=d1,addr=05.0"
+			vm_plug[nvme0]="nvme,id=nvme0,serial=$vm_nvme_serial,drive=d1,mdts=9,addr=05.0"
 			vm_args+=(-blockdev "$(dsw_vm_blockdev d1 "$f")" -device "${vm_plug[nvme0]}")
 			;;
 		net)	# two NICs on one QEMU hub, joined to nothing else
