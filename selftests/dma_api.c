@@ -67,6 +67,10 @@
 #define CTL_PATH	"/sys/kernel/debug/" DSW_TEST_DEBUGFS_DIR "/" DSW_TEST_DEBUGFS_CTL
 #define STATS_PATH	"/sys/kernel/" DSW_SYSFS_DIR "/" DSW_SYSFS_DEVICES "/" \
 			DSW_TEST_DEV_NAME "/" DSW_SYSFS_STATISTICS
+#define MODE_PATH	"/sys/kernel/" DSW_SYSFS_DIR "/" DSW_SYSFS_DEVICES "/" \
+			DSW_TEST_DEV_NAME "/" DSW_KNOB_MODE
+/* Only with CONFIG_SWIOTLB_DYNAMIC (6.9+): the kernel's pool grows. */
+#define GROWS_PATH	"/sys/kernel/debug/swiotlb/io_tlb_transient_nslabs"
 #define KIB		1024ULL
 #define SEG_MAX		(256 * KIB)	/* swiotlb: 128 slots of 2 KiB */
 #define SLOT		2048ULL
@@ -1158,6 +1162,20 @@ static int run_stress(unsigned long long threads, unsigned long long size,
 	return 0;
 }
 
+/* Set the device under test's mode knob; false on any error. */
+static bool set_mode(const char *name)
+{
+	size_t len = strlen(name);
+	bool ok;
+	int fd;
+
+	fd = open(MODE_PATH, O_WRONLY);
+	if (fd < 0)
+		return false;
+	ok = write(fd, name, len) == (ssize_t)len;
+	return !close(fd) && ok;
+}
+
 static int run_one(unsigned int op)
 {
 	struct dsw_test_case c = { .op = op };
@@ -1203,6 +1221,7 @@ int main(int argc, char **argv)
 	unsigned long long hold_n = 0, hold_size = 0, seed = 0x401d;
 	unsigned long long ms = 0, bits = 0;
 	bool have_mode = false, hogged = false, have_size = false;
+	bool dynonly = false;
 	bool have_opt = false;
 	unsigned int one = 0, dir = DSW_TEST_DIR_BIDIR, flags = 0;
 	struct stats st;
@@ -1350,7 +1369,16 @@ int main(int argc, char **argv)
 			kt_skip("static mode", "the kernel has no swiotlb pool");
 			return kt_end();
 		}
-		if (mode == MODE_DYNAMIC && pool) {
+		if (mode == MODE_DYNAMIC && pool && !access(GROWS_PATH, F_OK)) {
+			/* filling a pool that grows fills memory */
+			if (!set_mode(DSW_MODE_DYNAMIC_ONLY_NAME)) {
+				kt_notok("dynamic-only on a growing pool", MODE_PATH);
+				return kt_end();
+			}
+			dynonly = true;
+			kt_ok("dynamic-only: the kernel's pool grows by itself (CONFIG_SWIOTLB_DYNAMIC), so it is not filled",
+			      NULL);
+		} else if (mode == MODE_DYNAMIC && pool) {
 			struct dsw_test_case h = { .op = DSW_TEST_OP_HOG };
 
 			if (!forced) {
@@ -1384,6 +1412,12 @@ int main(int argc, char **argv)
 			kt_notok("release the swiotlb pool", "UNHOG failed");
 		else
 			kt_ok("release the swiotlb pool", NULL);
+	}
+	if (dynonly) {
+		if (set_mode(DSW_MODE_STATIC_FIRST_NAME))
+			kt_ok("back to static-first", NULL);
+		else
+			kt_notok("back to static-first", MODE_PATH);
 	}
 	if (attached_mode()) {
 		if (!stats_read(&st))
