@@ -248,8 +248,8 @@ check_config() {
 			;;
 		esac
 	done <"$fragment"
-	# The lab kernel is there for SWIOTLB_DYNAMIC; dynswiotlb attaches to
-	# no device of a kernel that has it, so the debug kernel must not.
+	# The lab kernel is there for SWIOTLB_DYNAMIC; the debug kernel checks
+	# the module beside the fixed pool Debian ships, so it must not have it.
 	if [ $dynamic = y ]; then
 		grep -qx 'CONFIG_SWIOTLB_DYNAMIC=y' "$build/.config" ||
 			dsw_die "CONFIG_SWIOTLB_DYNAMIC=y did not make it into the lab kernel's .config"
