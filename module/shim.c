@@ -687,7 +687,7 @@ static void dsw_shim_free(struct dsw_shim *shim)
 	 * with one; nothing can unmap it through the shadow any more.
 	 */
 	if (shim->shadow && dsw_swiotlb_transient_live(shim->shadow))
-		pr_warn("%s: a mapping in a transient pool of the kernel's swiotlb outlived the attach; it is leaked\n",
+		pr_warn("%s: its driver left a mapping of the kernel's swiotlb (a transient pool) behind at unbind: leaked until reboot\n",
 			dev_name(shim->dev));
 	dsw_shadow_put(shim->scratch);
 	dsw_shadow_put(shim->bshadow);

@@ -106,7 +106,7 @@ hold_ok() {
 # memory: dynamic-only instead). Leaves 8 mappings and the hog held, for
 # the module's unload to release.
 run_hold() {
-	if [ -e /sys/kernel/debug/swiotlb/io_tlb_transient_nslabs ]; then
+	if dsw_swiotlb_grows; then
 		_out=$(dsw_write "$DSW_SYSFS/devices/$DEV/mode" dynamic-only) &&
 			_out="the kernel's pool grows: dynamic-only"
 	else

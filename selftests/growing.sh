@@ -94,7 +94,7 @@ pool_idle() {
 ktap_begin
 dsw_unload
 grows=0
-[ -e "$TLB/io_tlb_transient_nslabs" ] && grows=1
+dsw_swiotlb_grows && grows=1
 n_boot=$(tlb io_tlb_nslabs)
 [ "$n_boot" = 128 ] && ktap_ok "the kernel's pool at boot: 128 slots (swiotlb=128, debugfs)" ||
 	ktap_fail "the kernel's pool at boot: 128 slots (swiotlb=128, debugfs)" "io_tlb_nslabs: $n_boot"

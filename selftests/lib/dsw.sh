@@ -69,6 +69,12 @@ dsw_sizes() {
 	awk -v f="$2" '$1 == f { print $3 }' "$DSW_DEBUGFS/$1/sizes" 2>/dev/null
 }
 
+# dsw_swiotlb_grows: the kernel's swiotlb grows by itself
+# (CONFIG_SWIOTLB_DYNAMIC; its debugfs has io_tlb_transient_nslabs, 6.9+).
+dsw_swiotlb_grows() {
+	[ -e /sys/kernel/debug/swiotlb/io_tlb_transient_nslabs ]
+}
+
 # dsw_stats DEV: every counter of an attached device, "key value" on one
 # line, for failure reports.
 dsw_stats() {
