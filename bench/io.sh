@@ -73,6 +73,22 @@ if [ "${1:-}" = --report ]; then
 fi
 t=${1:?usage: io.sh [--report] TARGET}
 out=$DSW_RESULTS/$t
+# DSW_IO_ACCEL=multi: the parallel mode. Multi-threaded TCG, 2 vCPUs
+# bound to the host's 2 CPUs, 2 fio jobs per group (so 2 x 4 x 1 MiB =
+# 8 MiB in flight against the small pool's 512 KiB, 16 x), tsc=reliable
+# (bench/run.sh: no text patching); no control boot. Files in
+# $DSW_RESULTS/TARGET-multi/ (the boots themselves run as boot.sh's
+# mp-NAME, moved there).
+accel=${DSW_IO_ACCEL:-single}
+case "$accel" in
+single) boot_env=() boot_append= ;;
+multi)
+	out=$DSW_RESULTS/$t-multi
+	boot_env=(DSW_ACCEL=multi DSW_SMP=2 DSW_PIN_VCPUS=1)
+	boot_append="dsw.io_jobs=2 tsc=reliable"
+	;;
+*) dsw_die "DSW_IO_ACCEL=$accel: single or multi" ;;
+esac
 rounds=${DSW_IO_ROUNDS:-2}
 mib=${DSW_IO_MIB:-64}
 stall=${DSW_IO_STALL:-10}
@@ -89,11 +105,22 @@ load1() {
 boot() {
 	local name=bench-io-$1-r$2 sw=$3,force load
 
+	local bname=$name f
+
 	load=$(load1)
-	echo "== $t: I/O, $1, round $2: swiotlb=$sw"
-	DSW_BENCH=io-$1 DSW_SWIOTLB=$sw DSW_DISK_SIZE=$((4 * mib + 64))M \
-		DSW_APPEND="dsw.io_mib=$mib dsw.io_stall=$stall" \
-		"$q/boot.sh" "$t" "$name" >"$out/$name.judge"
+	echo "== $t: I/O, $1, round $2: swiotlb=$sw ($accel-threaded TCG)"
+	[ "$accel" = single ] || bname=mp-$name
+	env ${boot_env[@]+"${boot_env[@]}"} \
+		DSW_BENCH=io-$1 DSW_SWIOTLB=$sw DSW_DISK_SIZE=$((4 * mib + 64))M \
+		DSW_APPEND="dsw.io_mib=$mib dsw.io_stall=$stall $boot_append" \
+		"$q/boot.sh" "$t" "$bname" >"$out/$name.judge"
+	if [ "$bname" != "$name" ]; then
+		for f in "$DSW_RESULTS/$t/$bname".*; do
+			mv -f "$f" "$out/$name.${f#"$DSW_RESULTS/$t/$bname".}"
+		done
+		grep -q 'booted again' "$out/$name.judge" &&
+			{ echo "bench: $t: $name was retried: not a parallel measurement"; return 1; }
+	fi
 	{
 		echo "BENCH-HOST target=$t series=$1 round=$2 nslabs=$3" \
 			"load_before=$load load_after=$(load1)"
@@ -156,7 +183,9 @@ mem_csv() {
 
 # report: the tables, from the CSVs.
 report() {
-	awk -F, -v t="$t" -v mib="$mib" -v stall="$stall" '
+	# the parallel mode's target is the performance issue's 0.95
+	awk -F, -v t="$(basename "$out")" -v mib="$mib" -v stall="$stall" \
+		-v flim="$([ "$accel" = multi ] && echo 0.95 || echo 0.9)" -v jobs="$([ "$accel" = multi ] && echo 2 || echo 4)" '
 	FNR == 1 { f++; split("", c); for (i = 1; i <= NF; i++) c[$i] = i; next }
 	function g(k) { return $c[k] }
 	f == 1 {	# bench-io.csv: every run, and per series/disk/shape the best
@@ -209,7 +238,7 @@ report() {
 	}
 	END {
 		printf "\n## %s: real I/O with fio (bench/io.sh)\n\n", t
-		printf "fio write+verify per disk: 4 jobs write 4 x %d MiB sequentially (direct, libaio),\n", mib
+		printf "fio write+verify per disk: %d jobs write %d x %d MiB sequentially (direct, libaio),\n", jobs, jobs, mib
 		printf "then read it all back checking crc32c. Pools: base %s, dsw and control %s\n", pool["base"], pool["dsw"]
 		printf "(dsw: dynswiotlb attached to both disks). MB/s = 10^6 bytes/s; best round counts.\n"
 		if ("lab" in pool)
@@ -230,14 +259,14 @@ report() {
 					io[i, "dsw_dynamic"] == "" ? "-" : io[i, "dsw_dynamic"], io[i, "full_lines"]
 			}
 		}
-		printf "\n### %s: target: dsw >= 0.9 x base throughput, 0 errors, data verified\n\n", t
+		printf "\n### %s: target: dsw >= %s x base throughput, 0 errors, data verified\n\n", t, flim
 		for (s = 1; s <= nshape; s++) {
 			for (x = 1; x <= 2; x++) {
 				sr = x == 1 ? "dsw" : "lab"
 				a = "base" SUBSEP sdev[s] SUBSEP sbs[s]; b = sr SUBSEP sdev[s] SUBSEP sbs[s]
 				if (!(b in runs)) continue
 				rw = ratio(bw[a, "write"], bw[b, "write"]); rr = ratio(bw[a, "read"], bw[b, "read"])
-				ok = rw != "n/a" && rr != "n/a" && rw + 0 >= 0.9 && rr + 0 >= 0.9 && !errs[b] && !bad[b]
+				ok = rw != "n/a" && rr != "n/a" && rw + 0 >= flim && rr + 0 >= flim && !errs[b] && !bad[b]
 				printf "- %s %s KiB, %s/base: write %s (%s / %s MB/s), verify-read %s (%s / %s), errors %d, verified in %d of %d runs: %s\n",
 					sdev[s], sbs[s], sr, rw, bw[b, "write"] + 0, bw[a, "write"] + 0,
 					rr, bw[b, "read"] + 0, bw[a, "read"] + 0, errs[b], runs[b] - bad[b], runs[b],
@@ -294,7 +323,7 @@ if [ -z "$report_only" ]; then
 		boot base "$r" $big || rc=1
 		boot dsw "$r" $small || rc=1
 	done
-	boot control 1 $small || rc=1
+	[ "$accel" = multi ] || boot control 1 $small || rc=1
 fi
 
 shopt -s nullglob

@@ -10,16 +10,21 @@
 # A second flavour, "debug", builds the same source tree (extracted once)
 # without SWIOTLB_DYNAMIC and with KASAN, lockdep, kmemleak, debugobjects
 # and DMA-API debugging, from selftests/qemu/debug.config-fragment, for
-# the test suite's debug tier. --flavour comes before the mode:
+# the test suite's debug tier. A third, "mapbench", is the lab's
+# configuration without SWIOTLB_DYNAMIC and with the kernel's own DMA map
+# benchmark (CONFIG_DMA_MAP_BENCHMARK), for bench/mapbench.sh; its files
+# are in VERSION/mapbench/, its link mapbench-current. --flavour comes
+# before the mode:
 #
-#   lab-kernel.sh [--flavour lab|debug] [MODE]
+#   lab-kernel.sh [--flavour lab|debug|mapbench] [MODE]
 #
 #   lab-kernel.sh              build if needed, print the cache paths
 #   lab-kernel.sh --update     build the newest linux-source-6.12 in the archive
 #   lab-kernel.sh --check      also build dynswiotlb.ko against the lab tree
 #                              and smoke-boot the kernel (bench/lab-boot.sh;
 #                              the debug flavour: the harness's own boot,
-#                              DSW_TARGETS=debug DSW_TESTS=module_load.sh)
+#                              DSW_TARGETS=debug DSW_TESTS=module_load.sh;
+#                              mapbench: the build only)
 #   lab-kernel.sh --module DIR [ARG...]
 #                              build the out-of-tree module in DIR against
 #                              the lab kernel (in the chroot; DIR is
@@ -47,7 +52,7 @@ srcpkg=linux-source-6.12
 
 flavour=lab
 case "${1:-}" in
---flavour) flavour=${2:?usage: lab-kernel.sh --flavour lab|debug ...}; shift 2 ;;
+--flavour) flavour=${2:?usage: lab-kernel.sh --flavour lab|debug|mapbench ...}; shift 2 ;;
 --flavour=*) flavour=${1#--flavour=}; shift ;;
 esac
 # Per flavour: its fragment, its directory under VERSION/ (the lab's is
@@ -68,10 +73,29 @@ debug)
 	dynamic=n
 	smoke=
 	;;
-*) dsw_die "lab-kernel.sh: unknown flavour '$flavour' (known: lab, debug)" ;;
+mapbench)
+	# The lab's configuration with its SWIOTLB_DYNAMIC and LOCALVERSION
+	# lines replaced by mapbench.config-fragment's (joined at build time:
+	# the stamp covers both files).
+	fragment="$bench/mapbench.config-fragment"
+	sub=/mapbench
+	link=mapbench-current
+	dynamic=n
+	smoke=
+	;;
+*) dsw_die "lab-kernel.sh: unknown flavour '$flavour' (known: lab, debug, mapbench)" ;;
 esac
+# frag_text: the configuration fragment the flavour is built from.
+frag_text() {
+	if [ "$flavour" = mapbench ]; then
+		grep -v -e '^CONFIG_SWIOTLB_DYNAMIC=' -e '^CONFIG_LOCALVERSION=' "$bench/lab.config-fragment"
+		cat "$fragment"
+	else
+		cat "$fragment"
+	fi
+}
 # Bump when the build steps change so cached kernels are rebuilt.
-stamp="v1 $(sha256sum <"$fragment" | cut -d' ' -f1)"
+stamp="v1 $(frag_text | sha256sum | cut -d' ' -f1)"
 cc=gcc-14
 # The build's tools, installed in the chroot when missing (gcc-14 comes
 # with the harness's headers, but a fresh chroot has none).
@@ -84,7 +108,7 @@ case "${1:-}" in
 --update|--check) mode=${1#--} ;;
 --module) mode=module; arg=${2:?usage: lab-kernel.sh --module DIR [ARG...]}; shift 2 ;;
 --shell) mode=shell; shift ;;
-*) dsw_die "usage: lab-kernel.sh [--flavour lab|debug] [--update|--check|--module DIR [ARG...]|--shell CMD...]" ;;
+*) dsw_die "usage: lab-kernel.sh [--flavour lab|debug|mapbench] [--update|--check|--module DIR [ARG...]|--shell CMD...]" ;;
 esac
 
 [ "$(id -u)" = 0 ] || dsw_die "lab-kernel.sh needs root (debootstrap, chroot, mount)"
@@ -165,8 +189,7 @@ if [ -z "$ver" ] && [ "$mode" != update ]; then
 	for l in "$link" current; do
 		if [ -L "$labs/$l" ]; then
 			ver=$(readlink "$labs/$l")
-			ver=${ver%/debug}
-			ver=$(basename "$ver")
+			ver=${ver%%/*}
 			break
 		fi
 	done
@@ -247,7 +270,7 @@ check_config() {
 			fi
 			;;
 		esac
-	done <"$fragment"
+	done <"$out/$(basename "$fragment")"
 	# The lab kernel is there for SWIOTLB_DYNAMIC; the debug kernel checks
 	# the module beside the fixed pool Debian ships, so it must not have it.
 	if [ $dynamic = y ]; then
@@ -267,7 +290,7 @@ build_kernel() {
 	frag=$(basename "$fragment")
 	dsw_log "$flavour: configuring $ver (alldefconfig + $frag)"
 	mkdir -p "$build"
-	cp "$fragment" "$out/$frag"
+	frag_text >"$out/$frag"
 	# A fixed build date (the source's), for identical rebuilds.
 	date -u -r "$src/Makefile" '+%Y-%m-%d' >"$out/timestamp"
 	kmake -s KCONFIG_ALLCONFIG="$out/$frag" alldefconfig >"$out/config.log" 2>&1 ||
@@ -371,10 +394,11 @@ if [ "$mode" = check ]; then
 		tail -n 20 "$out/module-build.log" | sed 's/^/# /'
 		exit 1
 	fi
-	if [ $flavour = lab ]; then
-		"$smoke" "$tmp/dynswiotlb/dynswiotlb.ko"
-	else
-		# the debug tier's boot, judge and checkers are the harness's
-		DSW_TARGETS=debug DSW_TESTS=module_load.sh "$DSW_TOP/selftests/qemu/run.sh"
-	fi
+	case $flavour in
+	lab) "$smoke" "$tmp/dynswiotlb/dynswiotlb.ko" ;;
+	# the debug tier's boot, judge and checkers are the harness's
+	debug) DSW_TARGETS=debug DSW_TESTS=module_load.sh "$DSW_TOP/selftests/qemu/run.sh" ;;
+	# mapbench.sh's boot is its own check
+	mapbench) ;;
+	esac
 fi

@@ -21,10 +21,17 @@
 #           1, 64, 4096 and 65536 other buffers live.
 #   kernel  the same contenders without dynswiotlb (direct, static, memcpy
 #           and the static lookup): for a kernel that grows its own pool.
+#   mapbench  static, dsw-pass and dsw-dyn judged twice in one boot: by
+#           the kernel's own dma_map_benchmark tool (kernel-tool lines;
+#           CONFIG_DMA_MAP_BENCHMARK, bench/mapbench.sh) and by dswbench,
+#           under swiotlb=,force.
 #
 # Kernel command line: dsw.bench_ms=MS the length of one measurement
 # (default 1000 ms); dsw.bench_sizes=A,B and dsw.bench_threads=A,B narrow
-# the map matrix; dsw.bench_lookup=0 skips the lookup series.
+# the map matrix; dsw.bench_lookup=0 skips the lookup series;
+# dsw.bench_rounds=N measures each cell N times (default 3), each round in
+# another contender order; dsw.bench_accel=MODE is how the host runs the
+# vCPUs (tcg-single, tcg-multi: recorded in BENCH-INFO).
 cd "$(dirname "$0")" || exit 1
 . ./lib/dsw.sh
 
@@ -34,12 +41,17 @@ MS=1000
 SIZES="4096 65536 262144 1048576"
 THREADS="1 2 4"
 DO_LOOKUP=1
+ROUNDS=3
+ROUND=1
+ACCEL=unknown
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	dsw.bench_ms=*) MS=${arg#dsw.bench_ms=} ;;
 	dsw.bench_sizes=*) SIZES=$(echo "${arg#*=}" | tr , ' ') ;;
 	dsw.bench_threads=*) THREADS=$(echo "${arg#*=}" | tr , ' ') ;;
 	dsw.bench_lookup=*) DO_LOOKUP=${arg#*=} ;;
+	dsw.bench_rounds=*) ROUNDS=${arg#*=} ;;
+	dsw.bench_accel=*) ACCEL=${arg#*=} ;;
 	esac
 done
 LIVE="1 64 4096 65536"
@@ -51,9 +63,9 @@ one() {
 	_c=$1
 	shift
 	if _out=$(./dswbench "$@" --ms "$MS" 2>&1); then
-		echo "BENCH contender=$_c $_out"
+		echo "BENCH round=$ROUND contender=$_c $_out"
 	else
-		echo "BENCH-ERR contender=$_c $* : $_out"
+		echo "BENCH-ERR round=$ROUND contender=$_c $* : $_out"
 	fi
 }
 
@@ -71,7 +83,7 @@ info() {
 	echo "BENCH-INFO kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" \
 		"mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)" \
 		"swiotlb_slabs=$(cat /sys/kernel/debug/swiotlb/io_tlb_nslabs 2>/dev/null)" \
-		"ms=$MS mode=$MODE cmdline=$(cat /proc/cmdline | tr ' ' ',')"
+		"ms=$MS rounds=$ROUNDS accel=$ACCEL mode=$MODE cmdline=$(cat /proc/cmdline | tr ' ' ',')"
 }
 
 # swiotlb_info WHEN: the kernel's swiotlb counters, summed over its pools
@@ -85,25 +97,83 @@ swiotlb_info() {
 	echo "$_p"
 }
 
-map_matrix() { # map_matrix WITH_MODULE(yes|no)
+# contender NAME ARGS...: one contender of the map matrix, warmed up and
+# measured, with the module's mode it needs (and back to static-first).
+contender() {
+	_n=$1
+	shift
+	case "$_n" in
+	memcpy) one memcpy memcpy "$@" ;;
+	direct)
+		warm direct map --dev ref --bits 64 "$@"
+		one direct map --dev ref --bits 64 "$@"
+		;;
+	static)
+		warm static map --dev ref --bits 32 "$@"
+		one static map --dev ref --bits 32 "$@"
+		;;
+	dsw-pass)
+		set_mode static-first
+		warm dsw-pass map --dev dut --bits 32 "$@"
+		one dsw-pass map --dev dut --bits 32 "$@"
+		;;
+	dsw-dyn)
+		set_mode dynamic-only
+		warm dsw-dyn map --dev dut --bits 32 "$@"
+		one dsw-dyn map --dev dut --bits 32 "$@"
+		set_mode static-first
+		;;
+	esac
+}
+
+# rotate N WORD...: the words, starting with the (N mod count)th.
+rotate() {
+	_k=$1
+	shift
+	_k=$((_k % $#))
+	while [ "$_k" -gt 0 ]; do
+		_w=$1
+		shift
+		set -- "$@" "$_w"
+		_k=$((_k - 1))
+	done
+	echo "$@"
+}
+
+# matrix CELL CONTENDER...: every size x threads cell, ROUNDS times in a
+# row, each round in another contender order (a slow spell of the
+# emulator then falls on different contenders): CELL CONTENDER SIZE
+# THREADS for each. Every line carries its round (ROUND), and the report
+# takes ratios within a round.
+matrix() {
+	_cell=$1
+	shift
 	for size in $SIZES; do
 		for t in $THREADS; do
-			a="--size $size --threads $t --dir bidi"
-			one memcpy memcpy $a
-			warm direct map --dev ref --bits 64 $a
-			one direct map --dev ref --bits 64 $a
-			warm static map --dev ref --bits 32 $a
-			one static map --dev ref --bits 32 $a
-			[ "$1" = yes ] || continue
-			set_mode static-first
-			warm dsw-pass map --dev dut --bits 32 $a
-			one dsw-pass map --dev dut --bits 32 $a
-			set_mode dynamic-only
-			warm dsw-dyn map --dev dut --bits 32 $a
-			one dsw-dyn map --dev dut --bits 32 $a
-			set_mode static-first
+			r=1
+			while [ "$r" -le "$ROUNDS" ]; do
+				ROUND=$r
+				for c in $(rotate $((r - 1)) "$@"); do
+					$_cell "$c" "$size" "$t"
+				done
+				r=$((r + 1))
+			done
 		done
 	done
+	ROUND=1
+}
+
+# map_cell CONTENDER SIZE THREADS: dswbench's measurement, bidirectional.
+map_cell() {
+	contender "$1" --size "$2" --threads "$3" --dir bidi
+}
+
+map_matrix() { # map_matrix WITH_MODULE(yes|no)
+	if [ "$1" = yes ]; then
+		matrix map_cell memcpy direct static dsw-pass dsw-dyn
+	else
+		matrix map_cell memcpy direct static
+	fi
 }
 
 lookup() { # lookup WITH_MODULE(yes|no)
@@ -119,8 +189,75 @@ lookup() { # lookup WITH_MODULE(yes|no)
 	done
 }
 
+# mapbench_one ROUND CONTENDER DEVICE THREADS GRANULE: one run of the
+# kernel's own dma_map_benchmark tool (/dma_map_benchmark, unmodified,
+# from Debian's source: bench/mapbench.sh) on DEVICE, bound to the
+# kernel's benchmark driver for the run (driver_override: its driver has
+# no id table) and given back to dynswiotlb_test after it; one line of
+# its averages and deviations (µs, 0.1 µs resolution).
+mapbench_one() {
+	_p=/sys/bus/platform
+	_d=$3
+	echo "$_d" >$_p/drivers/dynswiotlb_test/unbind &&
+		echo dma_map_benchmark >$_p/devices/$_d/driver_override &&
+		echo "$_d" >$_p/drivers/dma_map_benchmark/bind || {
+		echo "BENCH-ERR round=$1 contender=$2 cannot bind $_d to dma_map_benchmark"
+		return 1
+	}
+	if _out=$(/dma_map_benchmark -t "$4" -s "$MB_SECONDS" -g "$5" -d 0 -b 32 2>&1); then
+		_v=$(echo "$_out" | sed -n 's/^average \([a-z]*\) latency(us):\([0-9.]*\) standard deviation:\([0-9.]*\)$/\1_us=\2 \1_sd=\3/p' | tr '\n' ' ')
+		echo "BENCH round=$1 contender=$2 op=kernel-tool dev=$_d threads=$4 size=$(($5 * 4096)) seconds=$MB_SECONDS $_v"
+	else
+		echo "BENCH-ERR round=$1 contender=$2 dma_map_benchmark -t $4 -g $5: $_out"
+	fi
+	echo "$_d" >$_p/drivers/dma_map_benchmark/unbind
+	echo >$_p/devices/$_d/driver_override
+	echo "$_d" >$_p/drivers/dynswiotlb_test/bind
+}
+
+# mapbench_cell CONTENDER SIZE THREADS: the kernel's tool on static
+# (dynswiotlb_test.1, never attached), dsw-pass and dsw-dyn
+# (dynswiotlb_test.0, static-first and dynamic-only), then our own
+# dswbench on the same contender (dynswiotlb_bench.*): map and unmap of
+# bidirectional buffers with the 32-bit mask under swiotlb=,force, where
+# every mapping bounces.
+mapbench_cell() {
+	_m=$DSW_SYSFS/devices/dynswiotlb_test.0/mode
+	case $1 in
+	static) mapbench_one "$ROUND" static dynswiotlb_test.1 "$3" $(($2 / 4096)) ;;
+	dsw-pass)
+		echo static-first >"$_m"
+		mapbench_one "$ROUND" dsw-pass dynswiotlb_test.0 "$3" $(($2 / 4096))
+		;;
+	dsw-dyn)
+		echo dynamic-only >"$_m"
+		mapbench_one "$ROUND" dsw-dyn dynswiotlb_test.0 "$3" $(($2 / 4096))
+		echo static-first >"$_m"
+		;;
+	esac
+	map_cell "$@"
+}
+
 dsw_unload
 case "$MODE" in
+mapbench)
+	MB_SECONDS=$(((MS + 999) / 1000))
+	if [ ! -x /dma_map_benchmark ] || [ ! -d /sys/bus/platform/drivers/dma_map_benchmark ]; then
+		echo "BENCH-ERR no /dma_map_benchmark or no dma_map_benchmark driver (CONFIG_DMA_MAP_BENCHMARK)"
+		exit 1
+	fi
+	if ! modprobe dynswiotlb devices=$BDEV,dynswiotlb_test.0 || ! modprobe dynswiotlb_bench ||
+			! modprobe dynswiotlb_test; then
+		echo "BENCH-ERR cannot load dynswiotlb, dynswiotlb_bench and dynswiotlb_test"
+		exit 1
+	fi
+	echo 60000 >"$K/shrink_delay_ms"
+	echo 60000 >"$DSW_SYSFS/devices/dynswiotlb_test.0/shrink_delay_ms"
+	info
+	matrix mapbench_cell static dsw-pass dsw-dyn
+	echo "BENCH-INFO dsw stats: $(dsw_stats $BDEV) | $(dsw_stats dynswiotlb_test.0)"
+	modprobe -r dynswiotlb_test
+	;;
 map)
 	if ! modprobe dynswiotlb devices=$BDEV || ! modprobe dynswiotlb_bench; then
 		echo "BENCH-ERR cannot load dynswiotlb with devices=$BDEV and the benchmark module"

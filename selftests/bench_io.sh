@@ -47,7 +47,8 @@
 # dsw.io_shapes=128x16,1024x4 (the default),
 # dsw.io_runtime=cap on one job in seconds (default 120; io-control 30),
 # dsw.io_stall=seconds without progress that make a stall (default 10),
-# dsw.io_burst= and dsw.io_idle= (seconds, default 8 and 5).
+# dsw.io_burst= and dsw.io_idle= (seconds, default 8 and 5), dsw.io_jobs=
+# fio jobs per group (default 4; 2 in bench/io.sh's parallel mode).
 cd "$(dirname "$0")" || exit 1
 . ./lib/dsw.sh
 
@@ -68,6 +69,7 @@ for arg in $(cat /proc/cmdline); do
 	dsw.io_stall=*) STALL=${arg#dsw.io_stall=} ;;
 	dsw.io_burst=*) BURST_S=${arg#dsw.io_burst=} ;;
 	dsw.io_idle=*) IDLE_S=${arg#dsw.io_idle=} ;;
+	dsw.io_jobs=*) JOBS=${arg#dsw.io_jobs=} ;;
 	esac
 done
 SWIOTLB=/sys/kernel/debug/swiotlb

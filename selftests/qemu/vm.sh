@@ -142,11 +142,28 @@ dsw_vm_blockdev() {
 # vm_boot_deadline set (seconds), a guest that has not reached /init by
 # then (no DSW-BOOTED marker: a kernel hung in early boot) is ended with
 # the monitor's quit, so that dsw_vm_boot can boot it again at once.
+# With DSW_PIN_VCPUS=1 and parallel vCPUs (thread=multi), vCPU i's host
+# thread (the monitor's "info cpus") is bound to host CPU i mod the
+# host's CPUs, logged in PREFIX.host: the benchmark's parallel mode.
 dsw_vm_agent() {
 	local p=$1 parent=$2 reader=$3 n=0 line verb id booted= t0=$SECONDS
+	local pin= tid i
 
+	[ "${DSW_PIN_VCPUS:-}" = 1 ] && [ "$dsw_qemu_accel" = tcg,thread=multi ] && pin=ask
 	while [ ! -e "$p.agent-stop" ] && kill -0 "$parent" 2>/dev/null; do
 		sleep 0.5
+		if [ "$pin" = ask ]; then
+			echo "info cpus" 1<>"$p.hmp.in"
+			pin=asked
+		elif [ "$pin" = asked ] && grep -qa 'thread_id=' "$p.hmp.log" 2>/dev/null; then
+			i=0
+			for tid in $(grep -ao 'thread_id=[0-9]*' "$p.hmp.log" | cut -d= -f2 | head -n "${DSW_SMP:-2}"); do
+				echo "$(date +%T) pin vCPU $i (thread $tid) to host CPU $((i % $(nproc))):" \
+					"$(taskset -pc $((i % $(nproc))) "$tid" 2>&1 | tail -n1)" >>"$p.host"
+				i=$((i + 1))
+			done
+			pin=done
+		fi
 		if [ -z "$booted" ] && grep -q '^DSW-BOOTED' "$p.markers" 2>/dev/null; then
 			booted=1
 		elif [ -z "$booted" ] && [ "${vm_boot_deadline:-0}" -gt 0 ] &&
