@@ -21,6 +21,8 @@
 #      (bench/mapbench.sh: built on first use, cached), beside dswbench on
 #      the same contenders in the same boot.
 #
+# Parts: DSW_BENCH_IO=0 skips fio, DSW_BENCH_LAB=0 the lab kernel,
+# DSW_BENCH_MAPBENCH=0 the kernel's dma_map_benchmark.
 # Environment: DSW_BENCH_TARGETS (default "6.1 6.12"), DSW_BENCH_MS (one
 # measurement, default 1000), DSW_RESULTS (default results/bench),
 # DSW_BENCH_APPEND (guest command line, e.g. "dsw.bench_sizes=4096
@@ -121,6 +123,7 @@ for t in $targets; do
 	for m in $modes; do
 		map_boot "$t" "$m" || rc=1
 	done
+	[ "${DSW_BENCH_IO:-1}" = 0 ] && continue
 	echo "== $t: real I/O with fio, bounce memory over time (bench/io.sh)"
 	"$top/bench/io.sh" "$t" >"$out/bench-io.log" ||
 		{ grep -A30 '^bench:' "$out/bench-io.log"; rc=1; }
@@ -136,7 +139,9 @@ done
 # 128 slabs (swiotlb=64,1: the kernel rounds smaller pools up to 128 slabs
 # per area), so that the matrix's mappings make it grow.
 reported=$targets
-if [ -s "$DSW_CACHE/lab/current/.ready" ]; then
+if [ "${DSW_BENCH_LAB:-1}" = 0 ]; then
+	echo "== lab: skipped (DSW_BENCH_LAB=0)"
+elif [ -s "$DSW_CACHE/lab/current/.ready" ]; then
 	echo "== lab: upstream's CONFIG_SWIOTLB_DYNAMIC (bench/lab-bench.sh)"
 	if DSW_SWIOTLB=${DSW_LAB_SWIOTLB:-64,1} DSW_BENCH_MS=$ms \
 			"$top/bench/lab-bench.sh" >"$DSW_RESULTS/lab-bench.log" 2>&1; then
@@ -170,6 +175,7 @@ if [ "${DSW_BENCH_MAPBENCH:-1}" != 0 ]; then
 fi
 "$top/bench/report.sh" "$DSW_RESULTS" $reported $reported_extra | tee "$DSW_RESULTS/report.txt"
 for t in $targets; do
+	[ "${DSW_BENCH_IO:-1}" = 0 ] && continue
 	cat "$DSW_RESULTS/$t/bench-io.md" 2>/dev/null ||
 		echo "report: $DSW_RESULTS/$t/bench-io.md missing"
 	case " $modes " in *" multi "*)
