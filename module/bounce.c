@@ -604,6 +604,36 @@ static unsigned int dsw_progress_chunks(struct dsw_shim *shim, size_t size,
 	return nr;
 }
 
+/*
+ * Make @b, which has just taken its slots, a live buffer at @off into
+ * them, in the same critical section: its DMA and CPU addresses, the tree,
+ * the counts.  The first live buffer pins the module: its unmap must find
+ * these ops.  An unloading module takes no more (see dsw_shim_uninstall()):
+ * then the slots go back and -ENODEV is returned.  *@refill says whether
+ * the reserve has fallen below its low watermark.
+ */
+static int dsw_buf_publish(struct dsw_shim *shim, struct dsw_buf *b,
+			   size_t off, bool *refill)
+{
+	struct dsw_bounce *bn = &shim->bounce;
+	size_t at = ((size_t)b->slot << DSW_SLOT_SHIFT) + off;
+
+	lockdep_assert_held(&bn->lock);
+	if (!bn->n.nr_live && !try_module_get(THIS_MODULE)) {
+		dsw_slots_put(shim, b);
+		return -ENODEV;
+	}
+	b->dma = b->chunk->dma + at;
+	b->vaddr = b->chunk->vaddr + at;
+	dsw_tree_insert(shim, b);
+	/* Pairs with dsw_bounce_busy(): the buffer is in the tree first. */
+	smp_store_release(&bn->n.nr_live, bn->n.nr_live + 1);
+	bn->n.live_bytes += b->size;
+	bn->n.live_hiwater = max(bn->n.live_hiwater, bn->n.live_bytes);
+	*refill = bn->n.free_bytes < dsw_low_bytes(shim);
+	return 0;
+}
+
 /* Ask the work item for a chunk of @size bytes (a mapping found none). */
 static void dsw_want(struct dsw_shim *shim, size_t size)
 {
@@ -641,9 +671,10 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	size_t off = phys & mask, need;
 	struct dsw_chunk *c = NULL;
 	u64 start = local_clock();
+	bool ok, refill = false;
 	struct dsw_buf *b;
 	unsigned long flags;
-	bool ok, refill;
+	int err = 0;
 
 	if (size >= PAGE_SIZE)
 		align = PAGE_SIZE;
@@ -663,9 +694,16 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 		trace_dsw_fail(dev, size, "nomem");
 		return DMA_MAPPING_ERROR;
 	}
+	b->orig = phys;
+	b->size = size;
+	b->dir = dir;
+	b->ctx = ctx;
+	b->mapped_at = jiffies;
 
 	spin_lock_irqsave(&shim->bounce.lock, flags);
 	ok = dsw_slots_take(shim, b, need, align, limit, boundary, NULL);
+	if (ok)
+		err = dsw_buf_publish(shim, b, off, &refill);
 	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	if (!ok) {
 		/*
@@ -692,43 +730,27 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 		spin_lock_irqsave(&shim->bounce.lock, flags);
 		dsw_chunk_add(shim, c);
 		ok = dsw_slots_take(shim, b, need, align, limit, boundary, c);
+		if (ok)
+			err = dsw_buf_publish(shim, b, off, &refill);
 		spin_unlock_irqrestore(&shim->bounce.lock, flags);
 		if (WARN_ON_ONCE(!ok)) {
 			mempool_free(b, dsw_buf_pool);
 			return DMA_MAPPING_ERROR;
 		}
 	}
-
-	b->dma = b->chunk->dma + ((dma_addr_t)b->slot << DSW_SLOT_SHIFT) + off;
-	b->vaddr = b->chunk->vaddr + ((size_t)b->slot << DSW_SLOT_SHIFT) + off;
-	b->orig = phys;
-	b->size = size;
-	b->dir = dir;
-	b->ctx = ctx;
-	b->mapped_at = jiffies;
-	memcpy(b->vaddr, phys_to_virt(phys), size);
-	this_cpu_add(shim->stats->bytes_to_device, size);
-
-	spin_lock_irqsave(&shim->bounce.lock, flags);
-	/*
-	 * The first live buffer pins the module: its unmap must find these
-	 * ops.  An unloading module takes no more (see dsw_shim_uninstall()).
-	 */
-	if (!shim->bounce.n.nr_live && !try_module_get(THIS_MODULE)) {
-		dsw_slots_put(shim, b);
-		spin_unlock_irqrestore(&shim->bounce.lock, flags);
+	if (err) {
 		mempool_free(b, dsw_buf_pool);
 		trace_dsw_fail(dev, size, "unloading");
 		return DMA_MAPPING_ERROR;
 	}
-	dsw_tree_insert(shim, b);
-	/* Pairs with dsw_bounce_busy(): the buffer is in the tree first. */
-	smp_store_release(&shim->bounce.n.nr_live, shim->bounce.n.nr_live + 1);
-	shim->bounce.n.live_bytes += size;
-	shim->bounce.n.live_hiwater = max(shim->bounce.n.live_hiwater,
-					  shim->bounce.n.live_bytes);
-	refill = shim->bounce.n.free_bytes < dsw_low_bytes(shim);
-	spin_unlock_irqrestore(&shim->bounce.lock, flags);
+
+	/*
+	 * The buffer is in the tree, but only this call knows its address:
+	 * neither the device nor an unmap or sync can reach it before the
+	 * copy is done and the address returned.
+	 */
+	memcpy(b->vaddr, phys_to_virt(phys), size);
+	this_cpu_add(shim->stats->bytes_to_device, size);
 	if (refill)
 		dsw_kick_grow(shim);
 	trace_dsw_map(dev, b->dma, size, dir);
@@ -766,32 +788,41 @@ static void dsw_copy(struct dsw_shim *shim, struct dsw_buf *b, size_t off,
 bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
+	struct dsw_bounce *bn = &shim->bounce;
+	bool copy = !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+		    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL);
 	struct dsw_buf *b;
 	unsigned long flags;
-	bool idle = false, last;
+	bool idle, last;
 
-	spin_lock_irqsave(&shim->bounce.lock, flags);
+	spin_lock_irqsave(&bn->lock, flags);
 	b = dsw_tree_find(shim, dma);
 	if (!b) {
-		spin_unlock_irqrestore(&shim->bounce.lock, flags);
+		spin_unlock_irqrestore(&bn->lock, flags);
 		return false;
 	}
-	rb_erase(&b->rb, &shim->bounce.tree);
-	spin_unlock_irqrestore(&shim->bounce.lock, flags);
-	trace_dsw_unmap(shim->dev, b->dma, b->size, dir);
-
-	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
-	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+	rb_erase(&b->rb, &bn->tree);
+	if (copy) {
+		/*
+		 * Out of the tree, so no other unmap or sync finds it; its
+		 * slots stay taken until the data is back.
+		 */
+		spin_unlock_irqrestore(&bn->lock, flags);
 		dsw_copy(shim, b, 0, min(size, b->size), false);
-
-	spin_lock_irqsave(&shim->bounce.lock, flags);
+		spin_lock_irqsave(&bn->lock, flags);
+	}
 	dsw_slots_put(shim, b);
-	WRITE_ONCE(shim->bounce.n.nr_live, shim->bounce.n.nr_live - 1);
-	last = !shim->bounce.n.nr_live;
-	shim->bounce.n.live_bytes -= b->size;
+	bn->n.live_bytes -= b->size;
 	idle = b->chunk->nfree == b->chunk->nslots &&
-	       shim->bounce.n.free_bytes > dsw_high_bytes(shim);
-	spin_unlock_irqrestore(&shim->bounce.lock, flags);
+	       bn->n.free_bytes > dsw_high_bytes(shim);
+	last = bn->n.nr_live == 1;
+	/*
+	 * The last store: dsw_bounce_busy() reading the new count (the
+	 * uninstall, then dsw_bounce_exit()) sees the buffer gone.
+	 */
+	smp_store_release(&bn->n.nr_live, bn->n.nr_live - 1);
+	spin_unlock_irqrestore(&bn->lock, flags);
+	trace_dsw_unmap(shim->dev, b->dma, b->size, dir);
 	mempool_free(b, dsw_buf_pool);
 	if (idle)
 		dsw_kick_shrink(shim);
@@ -995,28 +1026,43 @@ int dsw_bounce_init(struct dsw_shim *shim)
  */
 void dsw_bounce_exit(struct dsw_shim *shim)
 {
+	struct dsw_bounce *bn = &shim->bounce;
+	struct rb_root tree;
 	struct dsw_chunk *c, *tmp;
+	unsigned long flags, live;
+	LIST_HEAD(chunks);
 	struct rb_node *n;
 
-	cancel_delayed_work_sync(&shim->bounce.work);
-	if (shim->bounce.n.nr_live) {
+	cancel_delayed_work_sync(&bn->work);
+	/*
+	 * Under the lock: an unmap that has just counted its buffer out may
+	 * still be in its critical section; after it, the tree and chunks
+	 * are this function's alone.
+	 */
+	spin_lock_irqsave(&bn->lock, flags);
+	tree = bn->tree;
+	bn->tree = RB_ROOT;
+	list_splice_init(&bn->chunks, &chunks);
+	live = bn->n.nr_live;
+	bn->n.nr_live = 0;
+	bn->n.live_bytes = 0;
+	bn->n.pool_bytes = 0;
+	bn->n.free_bytes = 0;
+	spin_unlock_irqrestore(&bn->lock, flags);
+	if (live) {
 		pr_warn("%s: dropping %lu dynamic buffers its driver left mapped\n",
-			dev_name(shim->dev), shim->bounce.n.nr_live);
+			dev_name(shim->dev), live);
 		module_put(THIS_MODULE);	/* their pin */
 	}
-	while ((n = rb_first(&shim->bounce.tree))) {
-		rb_erase(n, &shim->bounce.tree);
+	while ((n = rb_first(&tree))) {
+		rb_erase(n, &tree);
 		mempool_free(rb_entry(n, struct dsw_buf, rb), dsw_buf_pool);
 	}
-	shim->bounce.n.nr_live = 0;
-	shim->bounce.n.live_bytes = 0;
-	list_for_each_entry_safe(c, tmp, &shim->bounce.chunks, node) {
+	list_for_each_entry_safe(c, tmp, &chunks, node) {
 		list_del(&c->node);
 		dsw_chunk_free(shim, c);
-		shim->bounce.n.chunk_frees++;
+		bn->n.chunk_frees++;
 	}
-	shim->bounce.n.pool_bytes = 0;
-	shim->bounce.n.free_bytes = 0;
 }
 
 static const char *const dsw_dir_names[] = {

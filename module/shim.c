@@ -98,15 +98,26 @@ static struct dsw_shim *dsw_shim_get(struct device *dev)
 	return NULL;
 }
 
-/* Mirror the DMA settings the driver or bus may change after attach. */
+/*
+ * Mirror the DMA settings the driver or bus may change after attach.  A
+ * field is stored only when it changed: every map of every CPU comes here,
+ * and a store would pull the shadow's cache line over from the CPU that
+ * mapped last.
+ */
 static void dsw_shadow_refresh(struct dsw_shim *shim, struct device *sh)
 {
 	struct device *dev = shim->dev;
-
-	WRITE_ONCE(sh->coherent_dma_mask, dev->coherent_dma_mask);
-	WRITE_ONCE(sh->bus_dma_limit, dev->bus_dma_limit);
+	u64 cmask = READ_ONCE(dev->coherent_dma_mask);
+	u64 limit = READ_ONCE(dev->bus_dma_limit);
 	/* The driver core frees and rebuilds it on every unbind and probe. */
-	WRITE_ONCE(sh->dma_range_map, READ_ONCE(dev->dma_range_map));
+	const struct bus_dma_region *map = READ_ONCE(dev->dma_range_map);
+
+	if (READ_ONCE(sh->coherent_dma_mask) != cmask)
+		WRITE_ONCE(sh->coherent_dma_mask, cmask);
+	if (READ_ONCE(sh->bus_dma_limit) != limit)
+		WRITE_ONCE(sh->bus_dma_limit, limit);
+	if (READ_ONCE(sh->dma_range_map) != map)
+		WRITE_ONCE(sh->dma_range_map, map);
 }
 
 /*
