@@ -53,6 +53,18 @@ stats_awk='
 		return sprintf("%." d "f [%." d "f-%." d "f]%s", lmed(l), lmin(l), lmax(l), lunstable(l) ? "~" : "")
 	}
 	function ladd(l, x) { return l == "" ? x "" : l " " x }
+	# the keys of k ("size" SUBSEP "threads") into o[1..n] by size, then
+	# threads; return n
+	function sort2(k, o,   n, i, j, x, a, b) {
+		n = 0
+		for (x in k) o[++n] = x
+		for (i = 2; i <= n; i++) { x = o[i]; split(x, a, SUBSEP)
+			for (j = i - 1; j >= 1; j--) { split(o[j], b, SUBSEP)
+				if (b[1] + 0 < a[1] + 0 || (b[1] == a[1] && b[2] + 0 <= a[2] + 0)) break
+				o[j + 1] = o[j] }
+			o[j + 1] = x }
+		return n
+	}
 '
 
 report() { # report CSV TITLE
@@ -245,13 +257,7 @@ versus() {
 		printf "Each normalised by its own boot'"'"'s memcpy p50 (same size, threads and round); < 1 means dynswiotlb is faster.\n\n"
 		printf "| size | thr | dsw-dyn | memcpy | upstream | memcpy | dsw-dyn/memcpy | upstream/memcpy | ratio |\n"
 		printf "|---|---|---|---|---|---|---|---|---|\n"
-		n = 0
-		for (k in keys) order[++n] = k
-		for (i = 2; i <= n; i++) { x = order[i]; split(x, a, SUBSEP)
-			for (j = i - 1; j >= 1; j--) { split(order[j], b, SUBSEP)
-				if (b[1] + 0 < a[1] + 0 || (b[1] == a[1] && b[2] + 0 <= a[2] + 0)) break
-				order[j + 1] = order[j] }
-			order[j + 1] = x }
+		n = sort2(keys, order)
 		for (i = 1; i <= n; i++) {
 			k = order[i]; split(k, a, SUBSEP)
 			if (!lcount(nl[1, k]) || !lcount(nl[2, k])) {
@@ -317,6 +323,31 @@ mapbench() {
 	}' "$1"
 }
 
+# locks RAW TITLE: how often dsw-dyn's CPUs waited for the device's
+# bounce lock (BENCH-LOCK lines: statistics/lock_contended and dynamic
+# over one measurement), per cell, median [min-max] over the rounds.
+locks() {
+	grep -q '^BENCH-LOCK' "$1" || return 0
+	tr -d '\r' <"$1" | awk -v title="$2" -v SPREAD="$spread" "$stats_awk"'
+	$1 == "BENCH-LOCK" {
+		delete v
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		k = v["size"] + 0 SUBSEP v["threads"] + 0; keys[k] = 1
+		if (v["dynamic"] > 0) wl[k] = ladd(wl[k], v["contended"] / v["dynamic"])
+		nl[k] = ladd(nl[k], v["dynamic"])
+	}
+	END {
+		printf "\n### %s: dsw-dyn, waits for the bounce lock per dynamic mapping (statistics/lock_contended)\n\n", title
+		printf "| size | thr | dynamic mappings | lock waits per mapping |\n|---|---|---|---|\n"
+		n = sort2(keys, o)
+		for (i = 1; i <= n; i++) {
+			split(o[i], a, SUBSEP)
+			printf "| %s | %s | %s | %s |\n", (a[1] >= 1048576 ? a[1] / 1048576 "M" : a[1] / 1024 "K"), a[2],
+				lfmt(nl[o[i]], 0), lfmt(wl[o[i]], 4)
+		}
+	}'
+}
+
 for t in "$@"; do
 	raw=$res/$t/bench-map.raw
 	[ -s "$raw" ] || { echo "report: $raw missing"; continue; }
@@ -326,6 +357,7 @@ for t in "$@"; do
 		echo "(lab kernel: \"static\" is the kernel's own swiotlb, which grows there: CONFIG_SWIOTLB_DYNAMIC)"
 	report "$res/$t/bench-map.csv" "$t"
 	[ "$t" = mapbench ] && mapbench "$res/$t/bench-map.csv"
+	locks "$raw" "$t"
 	grep '^BENCH-ERR' "$raw" | sed 's/^/    /'
 done
 # The lab kernel against the Debian kernel of the same source (6.12).

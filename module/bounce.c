@@ -634,6 +634,22 @@ static int dsw_buf_publish(struct dsw_shim *shim, struct dsw_buf *b,
 	return 0;
 }
 
+/*
+ * The bounce lock, for the map, unmap and sync paths: a wait for another
+ * CPU's hold is counted (statistics/lock_contended).
+ */
+static __always_inline unsigned long dsw_bounce_lock(struct dsw_shim *shim)
+	__acquires(&shim->bounce.lock)
+{
+	unsigned long flags;
+
+	if (!spin_trylock_irqsave(&shim->bounce.lock, flags)) {
+		this_cpu_inc(shim->stats->lock_contended);
+		spin_lock_irqsave(&shim->bounce.lock, flags);
+	}
+	return flags;
+}
+
 /* Ask the work item for a chunk of @size bytes (a mapping found none). */
 static void dsw_want(struct dsw_shim *shim, size_t size)
 {
@@ -700,7 +716,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 	b->ctx = ctx;
 	b->mapped_at = jiffies;
 
-	spin_lock_irqsave(&shim->bounce.lock, flags);
+	flags = dsw_bounce_lock(shim);
 	ok = dsw_slots_take(shim, b, need, align, limit, boundary, NULL);
 	if (ok)
 		err = dsw_buf_publish(shim, b, off, &refill);
@@ -727,7 +743,7 @@ dma_addr_t dsw_bounce_map(struct dsw_shim *shim, phys_addr_t phys,
 			}
 			return DMA_MAPPING_ERROR;
 		}
-		spin_lock_irqsave(&shim->bounce.lock, flags);
+		flags = dsw_bounce_lock(shim);
 		dsw_chunk_add(shim, c);
 		ok = dsw_slots_take(shim, b, need, align, limit, boundary, c);
 		if (ok)
@@ -795,7 +811,7 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 	unsigned long flags;
 	bool idle, last;
 
-	spin_lock_irqsave(&bn->lock, flags);
+	flags = dsw_bounce_lock(shim);
 	b = dsw_tree_find(shim, dma);
 	if (!b) {
 		spin_unlock_irqrestore(&bn->lock, flags);
@@ -809,7 +825,7 @@ bool dsw_bounce_unmap(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 		 */
 		spin_unlock_irqrestore(&bn->lock, flags);
 		dsw_copy(shim, b, 0, min(size, b->size), false);
-		spin_lock_irqsave(&bn->lock, flags);
+		flags = dsw_bounce_lock(shim);
 	}
 	dsw_slots_put(shim, b);
 	bn->n.live_bytes -= b->size;
@@ -850,7 +866,7 @@ bool dsw_bounce_sync(struct dsw_shim *shim, dma_addr_t dma, size_t size,
 	unsigned long flags;
 	size_t off;
 
-	spin_lock_irqsave(&shim->bounce.lock, flags);
+	flags = dsw_bounce_lock(shim);
 	b = dsw_tree_find(shim, dma);
 	spin_unlock_irqrestore(&shim->bounce.lock, flags);
 	if (!b)

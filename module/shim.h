@@ -69,6 +69,8 @@ static inline u8 dsw_context(void)
  *	indexed by enum dsw_ctx (task, atomic, irq)
  * @lat: successful dynamic mappings by duration, bucket ilog2(ns)
  * @sizes: successful dynamic mappings by length, bucket ilog2(bytes)
+ * @lock_contended: dynamic maps, unmaps and syncs that found the device's
+ *	bounce lock held by another CPU and waited for it
  */
 struct dsw_pcpu_stats {
 	u64 maps;
@@ -85,6 +87,7 @@ struct dsw_pcpu_stats {
 	u64 dynamic_ctx[DSW_NR_CTX];
 	u64 lat[DSW_LAT_BUCKETS];
 	u64 sizes[DSW_SIZE_BUCKETS];
+	u64 lock_contended;
 };
 
 /**

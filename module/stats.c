@@ -54,6 +54,7 @@ void dsw_stats_sum(struct dsw_shim *shim, struct dsw_pcpu_stats *sum)
 		sum->bytes_to_device += READ_ONCE(s->bytes_to_device);
 		sum->bytes_from_device += READ_ONCE(s->bytes_from_device);
 		sum->dynamic_ns += READ_ONCE(s->dynamic_ns);
+		sum->lock_contended += READ_ONCE(s->lock_contended);
 		for (i = 0; i < DSW_NR_CTX; i++)
 			sum->dynamic_ctx[i] += READ_ONCE(s->dynamic_ctx[i]);
 		for (i = 0; i < DSW_LAT_BUCKETS; i++)
@@ -165,6 +166,7 @@ static struct dsw_stat_attr dsw_stat_attrs[] = {
 	DSW_STAT(DSW_STAT_DYNAMIC_TASK, dynamic_ctx[DSW_CTX_TASK]),
 	DSW_STAT(DSW_STAT_DYNAMIC_ATOMIC, dynamic_ctx[DSW_CTX_ATOMIC]),
 	DSW_STAT(DSW_STAT_DYNAMIC_IRQ, dynamic_ctx[DSW_CTX_IRQ]),
+	DSW_STAT(DSW_STAT_LOCK_CONTENDED, lock_contended),
 };
 
 static struct attribute *dsw_stat_attr_list[ARRAY_SIZE(dsw_stat_attrs) + 1];

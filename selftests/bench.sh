@@ -120,7 +120,12 @@ contender() {
 	dsw-dyn)
 		set_mode dynamic-only
 		warm dsw-dyn map --dev dut --bits 32 "$@"
+		_w0=$(dsw_stat $BDEV lock_contended)
+		_n0=$(dsw_stat $BDEV dynamic)
 		one dsw-dyn map --dev dut --bits 32 "$@"
+		# how often the measurement's CPUs waited for each other
+		echo "BENCH-LOCK round=$ROUND $* dynamic=$(($(dsw_stat $BDEV dynamic) - _n0))" \
+			"contended=$(($(dsw_stat $BDEV lock_contended) - _w0))" | sed 's/--\([a-z]*\) /\1=/g'
 		set_mode static-first
 		;;
 	esac

@@ -152,6 +152,11 @@
 #define DSW_STAT_DYNAMIC_TASK	"dynamic_task"	/* could sleep */
 #define DSW_STAT_DYNAMIC_ATOMIC	"dynamic_atomic" /* preemption/irqs off */
 #define DSW_STAT_DYNAMIC_IRQ	"dynamic_irq"	/* hard or soft interrupt */
+/*
+ * Dynamic maps, unmaps and syncs that waited for another CPU's hold of the
+ * device's bounce lock: contention on the per-device state.
+ */
+#define DSW_STAT_LOCK_CONTENDED	"lock_contended"
 
 /*
  * Per attached device: DSW_DEBUGFS_DIR "/" <name> "/" ...
