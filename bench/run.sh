@@ -21,8 +21,10 @@
 #      (bench/mapbench.sh: built on first use, cached), beside dswbench on
 #      the same contenders in the same boot.
 #
-# Parts: DSW_BENCH_IO=0 skips fio, DSW_BENCH_LAB=0 the lab kernel,
-# DSW_BENCH_MAPBENCH=0 the kernel's dma_map_benchmark.
+# Parts: DSW_BENCH_IO=0 skips fio, DSW_BENCH_COCO=0 the confidential
+# guest's memory bill (bench/coco-mem.sh: 4 and 16 GiB guests where every
+# device bounces), DSW_BENCH_LAB=0 the lab kernel, DSW_BENCH_MAPBENCH=0
+# the kernel's dma_map_benchmark.
 # Environment: DSW_BENCH_TARGETS (default "6.1 6.12"), DSW_BENCH_MS (one
 # measurement, default 1000), DSW_RESULTS (default results/bench),
 # DSW_BENCH_APPEND (guest command line, e.g. "dsw.bench_sizes=4096
@@ -123,6 +125,11 @@ for t in $targets; do
 	for m in $modes; do
 		map_boot "$t" "$m" || rc=1
 	done
+	if [ "${DSW_BENCH_COCO:-1}" != 0 ]; then
+		echo "== $t: a confidential guest's memory bill (bench/coco-mem.sh)"
+		"$top/bench/coco-mem.sh" "$t" >"$out/bench-coco.log" 2>&1 ||
+			{ grep -A30 '^bench:' "$out/bench-coco.log"; rc=1; }
+	fi
 	[ "${DSW_BENCH_IO:-1}" = 0 ] && continue
 	echo "== $t: real I/O with fio, bounce memory over time (bench/io.sh)"
 	"$top/bench/io.sh" "$t" >"$out/bench-io.log" ||
@@ -175,6 +182,8 @@ if [ "${DSW_BENCH_MAPBENCH:-1}" != 0 ]; then
 fi
 "$top/bench/report.sh" "$DSW_RESULTS" $reported $reported_extra | tee "$DSW_RESULTS/report.txt"
 for t in $targets; do
+	[ "${DSW_BENCH_COCO:-1}" = 0 ] || cat "$DSW_RESULTS/$t/bench-coco.md" 2>/dev/null ||
+		echo "report: $DSW_RESULTS/$t/bench-coco.md missing"
 	[ "${DSW_BENCH_IO:-1}" = 0 ] && continue
 	cat "$DSW_RESULTS/$t/bench-io.md" 2>/dev/null ||
 		echo "report: $DSW_RESULTS/$t/bench-io.md missing"

@@ -21,6 +21,8 @@
 #           1, 64, 4096 and 65536 other buffers live.
 #   kernel  the same contenders without dynswiotlb (direct, static, memcpy
 #           and the static lookup): for a kernel that grows its own pool.
+#   coco    a confidential guest's load and the module's memory over time
+#           (bench_coco.sh, for bench/coco-mem.sh)
 #   mapbench  static, dsw-pass and dsw-dyn judged twice in one boot: by
 #           the kernel's own dma_map_benchmark tool (kernel-tool lines;
 #           CONFIG_DMA_MAP_BENCHMARK, bench/mapbench.sh) and by dswbench,
@@ -36,7 +38,10 @@ cd "$(dirname "$0")" || exit 1
 . ./lib/dsw.sh
 
 MODE=${1:-map}
-case "$MODE" in io-*) exec ./bench_io.sh "$MODE" ;; esac	# real I/O, fio
+case "$MODE" in
+io-*) exec ./bench_io.sh "$MODE" ;;	# real I/O, fio
+coco) exec ./bench_coco.sh ;;	# a confidential guest's memory
+esac
 MS=1000
 SIZES="4096 65536 262144 1048576"
 THREADS="1 2 4"
