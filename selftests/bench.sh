@@ -125,12 +125,14 @@ contender() {
 	dsw-dyn)
 		set_mode dynamic-only
 		warm dsw-dyn map --dev dut --bits 32 "$@"
-		_w0=$(dsw_stat $BDEV lock_contended)
+		_w0=$(cat $K/statistics/lock_contended 2>/dev/null)
 		_n0=$(dsw_stat $BDEV dynamic)
 		one dsw-dyn map --dev dut --bits 32 "$@"
 		# how often the measurement's CPUs waited for each other
-		echo "BENCH-LOCK round=$ROUND $* dynamic=$(($(dsw_stat $BDEV dynamic) - _n0))" \
-			"contended=$(($(dsw_stat $BDEV lock_contended) - _w0))" | sed 's/--\([a-z]*\) /\1=/g'
+		# (modules before 0.2.0 do not count it)
+		[ -n "$_w0" ] &&
+			echo "BENCH-LOCK round=$ROUND $* dynamic=$(($(dsw_stat $BDEV dynamic) - _n0))" \
+				"contended=$(($(cat $K/statistics/lock_contended) - _w0))" | sed 's/--\([a-z]*\) /\1=/g'
 		set_mode static-first
 		;;
 	esac
