@@ -6,7 +6,9 @@
 # held by e1000e's receive ring, as in usb.sh). Each load runs in the
 # background for at most WAIT seconds (a stalled writer stays in D state:
 # this runs last in its boot, which ends with a forced power-off); what it
-# did is reported and must be a stall or a failure.
+# did is reported and must be a stall, a failure, or mappings the pool
+# failed for this disk ("buffer is full") that the driver's own error
+# handling then retried to completion.
 cd "$(dirname "$0")" || exit 1
 . ./lib/ktap.sh
 . ./lib/dsw.sh
@@ -63,6 +65,13 @@ control() {
 		ktap_ok "$_cn without the module: $((_cj * _cm)) MiB not done after ${WAIT}s ($_cfull 'buffer is full', $_cerr 'I/O error' lines)"
 	elif [ "$(cat "$_cdone")" = error ]; then
 		ktap_ok "$_cn without the module: the load fails ($_cfull 'buffer is full', $_cerr 'I/O error' lines)"
+	elif [ "$_cfull" -gt 0 ]; then
+		# The pool failed its mappings, and the driver's error handling
+		# got the data through anyway (libata retries a command whose
+		# mapping failed, after an "internal error": seen on 6.1 with
+		# parallel vCPUs). The control's point stands, the pool ran out
+		# under this load, but whether the driver recovers is timing.
+		ktap_ok "$_cn without the module: the pool ran out ($_cfull 'buffer is full', $_cerr 'I/O error' lines); the driver's retries completed the load in ${_i}s"
 	else
 		ktap_fail "$_cn without the module stalls or fails" "it completed in ${_i}s: the pool is not exhausted"
 	fi
