@@ -31,7 +31,7 @@ mkdir -p "$out"
 "$q/setup-host.sh" || exit 1
 "$q/chroot.sh" "$(dsw_target_release "$t")" >/dev/null || exit 1
 "$q/fetch-kernel.sh" "$t" >/dev/null || exit 1
-"$q/build.sh" "$t" >"$DSW_RESULTS/build-$t.tap" || { cat "$DSW_RESULTS/build-$t.tap"; exit 1; }
+dsw_build_for_guests "$t" || exit 1
 
 sw=128,1,force
 [ "$t" = 5.10 ] && sw=128,force	# 5.10's swiotlb= has no area count

@@ -119,8 +119,7 @@ rc=0
 for t in $targets; do
 	"$q/chroot.sh" "$(dsw_target_release "$t")" >/dev/null || exit 1
 	"$q/fetch-kernel.sh" "$t" >/dev/null || exit 1
-	"$q/build.sh" "$t" >"$DSW_RESULTS/build-$t.tap" ||
-		{ cat "$DSW_RESULTS/build-$t.tap"; exit 1; }
+	dsw_build_for_guests "$t" || exit 1
 	out=$DSW_RESULTS/$t
 	for m in $modes; do
 		map_boot "$t" "$m" || rc=1

@@ -233,3 +233,22 @@ dsw_mirrors() {
 	[ -n "$DSW_SECURITY_MIRROR" ] ||
 		dsw_die "no security archive (a *-security suite) in the machine's apt sources: set DSW_SECURITY_MIRROR=URL"
 }
+
+# dsw_build_for_guests TARGET: what a guest of TARGET boots, for the
+# benchmarks (make check does it in run.sh): the release's Debian packages
+# (deb.sh, into $DSW_RESULTS/debs/RELEASE, once per results directory),
+# then build.sh, whose TAP goes to $DSW_RESULTS/build-TARGET.tap (printed
+# if it fails). Returns non-zero on failure.
+dsw_build_for_guests() {
+	local t=$1 rel
+
+	rel=$(dsw_target_release "$t")
+	if ! ls "$DSW_RESULTS/debs/$rel"/dynswiotlb-dkms_*_all.deb >/dev/null 2>&1; then
+		mkdir -p "$DSW_RESULTS/debs"
+		DSW_OFFLINE=1 "$DSW_TOP/selftests/qemu/deb.sh" "$rel" "$DSW_RESULTS/debs/$rel" \
+			>"$DSW_RESULTS/debs/$rel.log" 2>&1 ||
+			{ tail -n 20 "$DSW_RESULTS/debs/$rel.log"; return 1; }
+	fi
+	"$DSW_TOP/selftests/qemu/build.sh" "$t" >"$DSW_RESULTS/build-$t.tap" ||
+		{ cat "$DSW_RESULTS/build-$t.tap"; return 1; }
+}
