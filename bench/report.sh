@@ -89,8 +89,9 @@ report() { # report CSV TITLE
 		has[key] = 1
 		mean[key, r] = f("mean"); p50[key, r] = f("p50"); p99[key, r] = f("p99")
 		ops[key, r] = f("ops")
+		# elapsed is in ns: bytes * 1000 / ns is MB/s
 		bw[key, r] = f("elapsed") ? f("bytes") * 1000 / f("elapsed") : 0
-		tput[key, r] = f("elapsed") ? f("ops") * 1000 / f("elapsed") : 0
+		tput[key, r] = f("elapsed") ? f("ops") * 1e9 / f("elapsed") : 0
 		ml[key] = ladd(ml[key], f("mean")); pl[key] = ladd(pl[key], f("p50"))
 		ql[key] = ladd(ql[key], f("p99"))
 	}
@@ -153,7 +154,7 @@ report() { # report CSV TITLE
 		printf "|---|---|---|---|---|---|---|\n"
 		for (i = 1; i <= ns; i++) for (j = 1; j <= nt; j++) {
 			s = S[i]; t = T[j]; ml2 = ""
-			for (r in rounds) if (("memcpy" SUBSEP s SUBSEP t, r) in bw) ml2 = ladd(ml2, bw["memcpy" SUBSEP s SUBSEP t, r] / 1e6)
+			for (r in rounds) if (("memcpy" SUBSEP s SUBSEP t, r) in bw) ml2 = ladd(ml2, bw["memcpy" SUBSEP s SUBSEP t, r])
 			printf "| %s | %s | %s | %s | %s | %s | %s |\n", hs(s), t, lfmt(ml2, 0),
 				lfmt(rl("static", "memcpy", s, t, "pw"), 2), lfmt(rl("dsw-dyn", "memcpy", s, t, "pw"), 2),
 				lfmt(rl("dsw-dyn", "memcpy", s, t, "w"), 2), lfmt(rl("dsw-dyn", "", s, t, "b99"), 2)
