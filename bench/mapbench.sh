@@ -33,9 +33,10 @@
 # (guest watchdog, default 1500 s).
 set -uo pipefail
 bench=$(cd "$(dirname "$0")" && pwd)
+# (before lib.sh, whose default is the test suite's results/)
+export DSW_RESULTS=${DSW_RESULTS:-$(dirname "$bench")/results/bench}
 . "$bench/../selftests/qemu/lib.sh"
 . "$bench/lab-lib.sh"
-export DSW_RESULTS=${DSW_RESULTS:-$DSW_TOP/results/bench}
 ms=${DSW_BENCH_MS:-2000}
 rounds=${DSW_BENCH_ROUNDS:-3}
 accel=${DSW_MAPBENCH_ACCEL:-multi}
