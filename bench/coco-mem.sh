@@ -84,8 +84,8 @@ done | sed '1i ram,t_ms,pool_kb,live_kb' >"$out/bench-coco.csv"
 			if (st > 1048576) st = 1048576
 			peak = kb("peak [0-9]+ KiB"); idle = kb("links up [0-9]+ KiB"); rest = kb("unbound [0-9]+ KiB")
 			res = kb("reserves: [0-9]+ KiB")
-			if (peak < 0) { printf "| %s | %d MiB | n/a (no memory line from coco.sh) | | | | | %s |\n", m, st / 1024, back; next }
-			printf "| %s | %d MiB | %.1f MiB | %.1f MiB | %.1f MiB (%.1f MiB) | %.4f | %s | %s |\n", m, st / 1024,
+			if (peak < 0) { printf "| %s | %.0f MiB | n/a (no memory line from coco.sh) | | | | | %s |\n", m, st / 1024, back; next }
+			printf "| %s | %.0f MiB | %.1f MiB | %.1f MiB | %.1f MiB (%.1f MiB) | %.4f | %s | %s |\n", m, st / 1024,
 				peak / 1024, idle / 1024, rest / 1024, res / 1024, idle / st,
 				idle / st <= 0.1 ? "MET" : "MISSED", back == "ok" ? "MET" : "MISSED (" back ")"
 		}
