@@ -111,6 +111,12 @@ report() { # report CSV TITLE
 			if (!((o, r) in ops)) continue
 			if (q == "m" && mean[o, r]) l = ladd(l, mean[k, r] / mean[o, r])
 			if (q == "p" && p50[o, r]) l = ladd(l, p50[k, r] / p50[o, r])
+			# pj: the p50 ratio, or the mean ratio where the two p50s
+			# are at most one histogram step apart (dswbench: 32 linear
+			# steps per power of two, 1.6-3.1 %): a 1.03 target cannot be
+			# judged on a quantity quantised that coarsely
+			if (q == "pj" && p50[o, r] && mean[o, r])
+				l = ladd(l, absd(p50[k, r], p50[o, r]) <= hstep(p50[o, r]) ? mean[k, r] / mean[o, r] : p50[k, r] / p50[o, r])
 			if (q == "t" && tput[o, r]) l = ladd(l, tput[k, r] / tput[o, r])
 			if (q == "w" && bw[o, r]) l = ladd(l, bw[k, r] / bw[o, r])
 			if (q == "pw" && p50[k, r]) l = ladd(l, p50[o, r] / p50[k, r])
@@ -118,6 +124,9 @@ report() { # report CSV TITLE
 		return l
 	}
 	function hs(s) { return s >= 1048576 ? s / 1048576 "M" : s / 1024 "K" }
+	function absd(a, b) { return a > b ? a - b : b - a }
+	# dswbench histogram step at x ns: 2^(floor(log2 x) - 5)
+	function hstep(x,   e) { e = 1; while (e * 2 <= x) e *= 2; return e / 32 }
 	# judge NAME LIMIT LE: the cells of the target collected in tl[1..tn]
 	# (lists) and tw[1..tn] (where); LE: 1 for "<= LIMIT", 0 for ">="
 	function judge(name, limit, le,   i, m, worst, ww, wl, miss, unst, allin, l) {
@@ -130,7 +139,7 @@ report() { # report CSV TITLE
 			if (lunstable(l)) unst++
 			else if (le ? m > limit : m < limit) miss++
 		}
-		printf "- %s: worst %s (%s), %d cells, %d unstable: %s\n", name, lfmt(wl, 2), ww, tn, unst,
+		printf "- %s: worst %s (%s), %d cells, %d unstable: %s\n", name, lfmt(wl, 3), ww, tn, unst,
 			miss ? "MISSED" : unst ? (allin ? "UNSTABLE (every round within the target)" : "UNSTABLE") : "MET"
 		tn = 0
 	}
@@ -193,10 +202,10 @@ report() { # report CSV TITLE
 		printf "\n### %s: targets (p50 ratios per round; median [min-max]; ~: rounds spread > %d %%)\n\n", title, SPREAD * 100
 		tn = 0
 		for (i = 1; i <= ns; i++) for (j = 1; j <= nt; j++)
-			want(rl("dsw-pass", "static", S[i], T[j], "p"), hs(S[i]) "/" T[j] " thr")
-		judge("dsw-pass/static <= 1.03 at every size and thread count", 1.03, 1)
-		want(rl("dsw-dyn", "static", 4096, 1, "p"), "4K/1 thr")
-		judge("dsw-dyn/static <= 1.15 at 4 KiB, 1 thread", 1.15, 1)
+			want(rl("dsw-pass", "static", S[i], T[j], "pj"), hs(S[i]) "/" T[j] " thr")
+		judge("dsw-pass/static <= 1.03 at every size and thread count (p50; means where the p50s are a histogram step apart)", 1.03, 1)
+		want(rl("dsw-dyn", "static", 4096, 1, "pj"), "4K/1 thr")
+		judge("dsw-dyn/static <= 1.15 at 4 KiB, 1 thread (likewise)", 1.15, 1)
 		for (i = 1; i <= ns; i++)
 			want(rl("dsw-dyn", "static", S[i], 2, "t"), hs(S[i]) "/2 thr")
 		judge("dsw-dyn throughput >= static at 2 threads", 1.0, 0)
