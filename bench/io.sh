@@ -120,6 +120,8 @@ boot() {
 		done
 		grep -q 'booted again' "$out/$name.judge" &&
 			{ echo "bench: $t: $name was retried: not a parallel measurement"; return 1; }
+		[ "$(dsw_vm_pinned "$out/$name")" -ge 2 ] ||
+			{ echo "bench: $t: $name: its vCPUs were not bound to host CPUs"; return 1; }
 	fi
 	{
 		echo "BENCH-HOST target=$t series=$1 round=$2 nslabs=$3" \

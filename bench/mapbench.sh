@@ -108,6 +108,10 @@ grep '^BENCH' "$out/$name.ktap" >"$out/$name.raw"
 lab_judge "$name" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF BENCH-DONE
 [ -n "$retried" ] && [ "$accel" = multi ] &&
 	problems+=("the boot was retried ($retried): not a parallel measurement")
+[ "$accel" = multi ] && [ "$(dsw_vm_pinned "$out/$name")" -lt 2 ] &&
+	problems+=("not every vCPU was bound to a host CPU ($out/$name.host)")
+grep -q '^BENCH-ERR' "$out/$name.raw" &&
+	problems+=("$(grep -c '^BENCH-ERR' "$out/$name.raw") measurements could not run (BENCH-ERR)")
 {
 	lab_boot_info "$name"
 	echo "# the kernel's tool: $(gcc --version | head -n1), static, from $src"

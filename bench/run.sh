@@ -106,7 +106,11 @@ map_boot() {
 		echo "bench: $t ($m): the boot was retried ($(grep -m1 'booted again' "$dir/bench-map.judge")): not a parallel measurement"
 		return 1
 	fi
-	[ "$m" = multi ] && reported_extra+=" $t-multi"
+	if [ "$m" = multi ] && [ "$(dsw_vm_pinned "$DSW_RESULTS/$t/$name")" -lt $smp ]; then
+		echo "bench: $t ($m): not every vCPU was bound to a host CPU: $(cat "$DSW_RESULTS/$t/$name.host" 2>/dev/null)"
+		return 1
+	fi
+	if [ "$m" = multi ]; then reported_extra+=" $t-multi"; else reported+=" $t"; fi
 	return 0
 }
 
@@ -114,6 +118,7 @@ map_boot() {
 # Both modes run trixie's QEMU (lib.sh: dsw_qemu), the one whose
 # multi-threaded TCG was probed; its chroot installs it.
 "$q/chroot.sh" trixie >/dev/null || exit 1
+reported=
 reported_extra=
 rc=0
 for t in $targets; do
@@ -126,11 +131,13 @@ for t in $targets; do
 	done
 	if [ "${DSW_BENCH_COCO:-1}" != 0 ]; then
 		echo "== $t: a confidential guest's memory bill (bench/coco-mem.sh)"
+		rm -f "$out/bench-coco.md"
 		"$top/bench/coco-mem.sh" "$t" >"$out/bench-coco.log" 2>&1 ||
 			{ grep -A30 '^bench:' "$out/bench-coco.log"; rc=1; }
 	fi
 	[ "${DSW_BENCH_IO:-1}" = 0 ] && continue
 	echo "== $t: real I/O with fio, bounce memory over time (bench/io.sh)"
+	rm -f "$out/bench-io.md" "$DSW_RESULTS/$t-multi/bench-io.md"
 	"$top/bench/io.sh" "$t" >"$out/bench-io.log" ||
 		{ grep -A30 '^bench:' "$out/bench-io.log"; rc=1; }
 	case " $modes " in *" multi "*)
@@ -144,7 +151,6 @@ done
 # The lab kernel, if built: upstream's own growing swiotlb. One area of
 # 128 slabs (swiotlb=64,1: the kernel rounds smaller pools up to 128 slabs
 # per area), so that the matrix's mappings make it grow.
-reported=$targets
 if [ "${DSW_BENCH_LAB:-1}" = 0 ]; then
 	echo "== lab: skipped (DSW_BENCH_LAB=0)"
 elif [ -s "$DSW_CACHE/lab/current/.ready" ]; then

@@ -236,19 +236,32 @@ dsw_mirrors() {
 
 # dsw_build_for_guests TARGET: what a guest of TARGET boots, for the
 # benchmarks (make check does it in run.sh): the release's Debian packages
-# (deb.sh, into $DSW_RESULTS/debs/RELEASE, once per results directory),
-# then build.sh, whose TAP goes to $DSW_RESULTS/build-TARGET.tap (printed
-# if it fails). Returns non-zero on failure.
+# from this tree (deb.sh, into $DSW_RESULTS/debs/RELEASE: once per run, the
+# releases built so far listed in the exported DSW_DEBS_FRESH, so that a
+# package of an older tree is never installed), then build.sh, whose TAP
+# goes to $DSW_RESULTS/build-TARGET.tap (printed if it fails). Returns
+# non-zero on failure.
 dsw_build_for_guests() {
 	local t=$1 rel
 
 	rel=$(dsw_target_release "$t")
-	if ! ls "$DSW_RESULTS/debs/$rel"/dynswiotlb-dkms_*_all.deb >/dev/null 2>&1; then
+	case " ${DSW_DEBS_FRESH:-} " in
+	*" $rel "*) ;;
+	*)
+		rm -rf "$DSW_RESULTS/debs/$rel"
 		mkdir -p "$DSW_RESULTS/debs"
 		DSW_OFFLINE=1 "$DSW_TOP/selftests/qemu/deb.sh" "$rel" "$DSW_RESULTS/debs/$rel" \
 			>"$DSW_RESULTS/debs/$rel.log" 2>&1 ||
 			{ tail -n 20 "$DSW_RESULTS/debs/$rel.log"; return 1; }
-	fi
+		export DSW_DEBS_FRESH="${DSW_DEBS_FRESH:-} $rel"
+		;;
+	esac
 	"$DSW_TOP/selftests/qemu/build.sh" "$t" >"$DSW_RESULTS/build-$t.tap" ||
 		{ cat "$DSW_RESULTS/build-$t.tap"; return 1; }
+}
+
+# dsw_vm_pinned PREFIX: how many vCPU threads the agent of boot PREFIX
+# bound to host CPUs (vm.sh, DSW_PIN_VCPUS).
+dsw_vm_pinned() {
+	grep -c 'pin vCPU .*new affinity list' "$1.host" 2>/dev/null || true
 }

@@ -144,7 +144,8 @@ dsw_vm_blockdev() {
 # the monitor's quit, so that dsw_vm_boot can boot it again at once.
 # With DSW_PIN_VCPUS=1 and parallel vCPUs (thread=multi), vCPU i's host
 # thread (the monitor's "info cpus") is bound to host CPU i mod the
-# host's CPUs, logged in PREFIX.host: the benchmark's parallel mode.
+# host's CPUs, logged in PREFIX.host (dsw_vm_pinned counts them): the
+# benchmark's parallel mode.
 dsw_vm_agent() {
 	local p=$1 parent=$2 reader=$3 n=0 line verb id booted= t0=$SECONDS
 	local pin= tid i
@@ -152,12 +153,15 @@ dsw_vm_agent() {
 	[ "${DSW_PIN_VCPUS:-}" = 1 ] && [ "$dsw_qemu_accel" = tcg,thread=multi ] && pin=ask
 	while [ ! -e "$p.agent-stop" ] && kill -0 "$parent" 2>/dev/null; do
 		sleep 0.5
-		if [ "$pin" = ask ]; then
+		# asked again until every vCPU's thread is listed (a request
+		# written before QEMU opened the monitor's pipe is lost)
+		if [ "$pin" = ask ] && [ "$(grep -ao 'thread_id=[0-9]*' "$p.hmp.log" 2>/dev/null |
+				sort -u | wc -l)" -lt "${DSW_SMP:-2}" ]; then
 			echo "info cpus" 1<>"$p.hmp.in"
-			pin=asked
-		elif [ "$pin" = asked ] && grep -qa 'thread_id=' "$p.hmp.log" 2>/dev/null; then
+		elif [ "$pin" = ask ]; then
 			i=0
-			for tid in $(grep -ao 'thread_id=[0-9]*' "$p.hmp.log" | cut -d= -f2 | head -n "${DSW_SMP:-2}"); do
+			for tid in $(grep -ao 'thread_id=[0-9]*' "$p.hmp.log" | cut -d= -f2 |
+					awk '!seen[$0]++' | head -n "${DSW_SMP:-2}"); do
 				echo "$(date +%T) pin vCPU $i (thread $tid) to host CPU $((i % $(nproc))):" \
 					"$(taskset -pc $((i % $(nproc))) "$tid" 2>&1 | tail -n1)" >>"$p.host"
 				i=$((i + 1))
