@@ -258,7 +258,7 @@ versus() {
 	}
 	END {
 		for (x in rounds) {
-			split(x, a, SUBSEP); fk = a[1] SUBSEP a[2] SUBSEP a[3]
+			split(x, a, SUBSEP)
 			if ((x in v) && (x in cp) && cp[x]) {
 				nl[a[1], a[2] SUBSEP a[3]] = ladd(nl[a[1], a[2] SUBSEP a[3]], v[x] / cp[x])
 				al[a[1], a[2] SUBSEP a[3]] = ladd(al[a[1], a[2] SUBSEP a[3]], v[x])
