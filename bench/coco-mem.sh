@@ -81,6 +81,7 @@ done | sed '1i ram,t_ms,pool_kb,live_kb' >"$out/bench-coco.csv"
 		# coco.sh's own TAP line (nested: "    ok N description")
 		back=$(tr -d '\r' <"$k" 2>/dev/null | grep -a -E '^ *(not )?ok [0-9]+ .*idle memory back to the reserves' |
 			head -n1 | awk '{ print $1 == "not" ? "not ok" : "ok" }')
+		[ -n "$line" ] && [ -n "$back" ] || rc=1
 		mib=$(echo "$m" | awk '/G$/ { print $1 * 1024; next } /M$/ { print $1 + 0 }')
 		echo "$line" | awk -v m="$m" -v mib="$mib" -v back="${back:-no verdict}" '
 		function kb(re,   s) { if (!match($0, re)) return -1; s = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); return s + 0 }

@@ -118,10 +118,8 @@ boot() {
 		for f in "$DSW_RESULTS/$t/$bname".*; do
 			mv -f "$f" "$out/$name.${f#"$DSW_RESULTS/$t/$bname".}"
 		done
-		grep -q 'booted again' "$out/$name.judge" &&
-			{ echo "bench: $t: $name was retried: not a parallel measurement"; return 1; }
-		[ "$(dsw_vm_pinned "$out/$name")" -ge 2 ] ||
-			{ echo "bench: $t: $name: its vCPUs were not bound to host CPUs"; return 1; }
+		why=$(dsw_not_parallel "$out/$name.judge" "$out/$name" 2) &&
+			{ echo "bench: $t: $name: not a parallel measurement: $why"; return 1; }
 	fi
 	{
 		echo "BENCH-HOST target=$t series=$1 round=$2 nslabs=$3" \

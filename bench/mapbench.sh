@@ -106,10 +106,11 @@ t1=$(date +%s)
 grep -v '^DSW-' "$out/$name.markers" | tr -d '\r' >"$out/$name.ktap" 2>/dev/null
 grep '^BENCH' "$out/$name.ktap" >"$out/$name.raw"
 lab_judge "$name" $((timeout + 120)) DSW-BOOTED DSW-DONE DSW-POWEROFF BENCH-DONE
+# (lab_boot keeps what a retry said in $retried, not in a judge file)
 [ -n "$retried" ] && [ "$accel" = multi ] &&
-	problems+=("the boot was retried ($retried): not a parallel measurement")
+	problems+=("not a parallel measurement: the boot was retried ($retried)")
 [ "$accel" = multi ] && [ "$(dsw_vm_pinned "$out/$name")" -lt 2 ] &&
-	problems+=("not every vCPU was bound to a host CPU ($out/$name.host)")
+	problems+=("not a parallel measurement: not every vCPU was bound to a host CPU ($out/$name.host)")
 grep -q '^BENCH-ERR' "$out/$name.raw" &&
 	problems+=("$(grep -c '^BENCH-ERR' "$out/$name.raw") measurements could not run (BENCH-ERR)")
 {

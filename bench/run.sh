@@ -102,12 +102,8 @@ map_boot() {
 		tail -n 30 "$dir/bench-map.judge"
 		return 1
 	fi
-	if [ "$m" = multi ] && grep -q 'booted again' "$dir/bench-map.judge"; then
-		echo "bench: $t ($m): the boot was retried ($(grep -m1 'booted again' "$dir/bench-map.judge")): not a parallel measurement"
-		return 1
-	fi
-	if [ "$m" = multi ] && [ "$(dsw_vm_pinned "$DSW_RESULTS/$t/$name")" -lt $smp ]; then
-		echo "bench: $t ($m): not every vCPU was bound to a host CPU: $(cat "$DSW_RESULTS/$t/$name.host" 2>/dev/null)"
+	if [ "$m" = multi ] && why=$(dsw_not_parallel "$dir/bench-map.judge" "$DSW_RESULTS/$t/$name" $smp); then
+		echo "bench: $t ($m): not a parallel measurement: $why"
 		return 1
 	fi
 	if [ "$m" = multi ]; then reported_extra+=" $t-multi"; else reported+=" $t"; fi

@@ -40,7 +40,6 @@ cd "$(dirname "$0")" || exit 1
 MODE=${1:-map}
 case "$MODE" in
 io-*) exec ./bench_io.sh "$MODE" ;;	# real I/O, fio
-coco) exec ./bench_coco.sh ;;	# a confidential guest's memory
 esac
 MS=1000
 SIZES="4096 65536 262144 1048576"
@@ -80,8 +79,10 @@ warm() {
 	./dswbench "$@" --ms 100 >/dev/null 2>&1
 }
 
-set_mode() {
-	[ -d "$K" ] && echo "$1" >"$K/mode"
+set_mode() { # set_mode MODE [DEVICE]: the device's mode (default $BDEV's)
+	_k=${2:+$DSW_SYSFS/devices/$2}
+	_k=${_k:-$K}
+	[ -d "$_k" ] && echo "$1" >"$_k/mode"
 }
 
 info() {
@@ -218,7 +219,11 @@ mapbench_one() {
 	}
 	if _out=$(/dma_map_benchmark -t "$4" -s "$MB_SECONDS" -g "$5" -d 0 -b 32 2>&1); then
 		_v=$(echo "$_out" | sed -n 's/^average \([a-z]*\) latency(us):\([0-9.]*\) standard deviation:\([0-9.]*\)$/\1_us=\2 \1_sd=\3/p' | tr '\n' ' ')
-		echo "BENCH round=$1 contender=$2 op=kernel-tool dev=$_d threads=$4 size=$(($5 * 4096)) seconds=$MB_SECONDS $_v"
+		if [ -n "$_v" ]; then
+			echo "BENCH round=$1 contender=$2 op=kernel-tool dev=$_d threads=$4 size=$(($5 * 4096)) seconds=$MB_SECONDS $_v"
+		else
+			echo "BENCH-ERR round=$1 contender=$2 dma_map_benchmark printed no averages: $_out"
+		fi
 	else
 		echo "BENCH-ERR round=$1 contender=$2 dma_map_benchmark -t $4 -g $5: $_out"
 	fi
@@ -234,17 +239,16 @@ mapbench_one() {
 # bidirectional buffers with the 32-bit mask under swiotlb=,force, where
 # every mapping bounces.
 mapbench_cell() {
-	_m=$DSW_SYSFS/devices/dynswiotlb_test.0/mode
 	case $1 in
 	static) mapbench_one "$ROUND" static dynswiotlb_test.1 "$3" $(($2 / 4096)) ;;
 	dsw-pass)
-		echo static-first >"$_m"
+		set_mode static-first dynswiotlb_test.0
 		mapbench_one "$ROUND" dsw-pass dynswiotlb_test.0 "$3" $(($2 / 4096))
 		;;
 	dsw-dyn)
-		echo dynamic-only >"$_m"
+		set_mode dynamic-only dynswiotlb_test.0
 		mapbench_one "$ROUND" dsw-dyn dynswiotlb_test.0 "$3" $(($2 / 4096))
-		echo static-first >"$_m"
+		set_mode static-first dynswiotlb_test.0
 		;;
 	esac
 	map_cell "$@"
@@ -252,6 +256,10 @@ mapbench_cell() {
 
 dsw_unload
 case "$MODE" in
+coco)	# a confidential guest's memory: its own script, after the setup line
+	info
+	exec ./bench_coco.sh
+	;;
 mapbench)
 	MB_SECONDS=$(((MS + 999) / 1000))
 	if [ ! -x /dma_map_benchmark ] || [ ! -d /sys/bus/platform/drivers/dma_map_benchmark ]; then

@@ -9,7 +9,8 @@
 #
 #   BENCH-COCO t_ms=UPTIME pool_bytes=P live_bytes=L devices=N
 #
-# P and L summed over every attached device (statistics/), N of them;
+# P and L summed over every attached device (statistics/), N of them
+# (bench.sh prints the setup's BENCH-INFO line first);
 # coco.sh's own TAP lines (its peak, idle and reserve figures, and whether
 # memory came back) pass through, then BENCH-DONE.
 cd "$(dirname "$0")" || exit 1
@@ -33,9 +34,6 @@ sampler() {
 }
 
 rm -f $STOP
-echo "BENCH-INFO kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)" \
-	"mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)" \
-	"swiotlb_slabs=$(cat /sys/kernel/debug/swiotlb/io_tlb_nslabs 2>/dev/null)"
 sampler &
 spid=$!
 ./coco.sh

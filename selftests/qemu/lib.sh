@@ -265,3 +265,17 @@ dsw_build_for_guests() {
 dsw_vm_pinned() {
 	grep -c 'pin vCPU .*new affinity list' "$1.host" 2>/dev/null || true
 }
+
+# dsw_not_parallel JUDGE PREFIX N: why the boot PREFIX (its verdict in
+# JUDGE) is no parallel measurement with N vCPUs, or nothing: it was
+# retried single-threaded (vm.sh, dsw_vm_boot), or fewer than N vCPU
+# threads were bound to host CPUs (DSW_PIN_VCPUS). Returns 0 if it is not.
+dsw_not_parallel() {
+	if grep -q 'booted again' "$1" 2>/dev/null; then
+		echo "the boot was retried ($(grep -m1 'booted again' "$1"))"
+	elif [ "$(dsw_vm_pinned "$2")" -lt "$3" ]; then
+		echo "not every vCPU was bound to a host CPU ($2.host)"
+	else
+		return 1
+	fi
+}
